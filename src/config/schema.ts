@@ -1,0 +1,159 @@
+/**
+ * The configuration schema: one zod pass over the merged TOML file and environment.
+ * `Config` is derived from it; nothing else declares configuration types.
+ *
+ * Keys use snake_case as in `config/bot.example.toml`. Every object is strict, so an unknown key
+ * (a typo) is an error rather than silently ignored.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** Public Telegram Bot API root; override with `TELEGRAM_API_ROOT` for a self-hosted server. */
+export const DEFAULT_API_ROOT = "https://api.telegram.org";
+
+/** Default downloader arguments: spotDL with one output file per song and line-based output. */
+export const DEFAULT_DOWNLOADER_ARGS: readonly string[] = [
+  "download",
+  "{url}",
+  "--output",
+  "{output_dir}/{artists} - {title}.{output-ext}",
+  "--simple-tui",
+];
+
+const userId = z.number().int().positive();
+
+const telegramSchema = z.strictObject({
+  /** Bot token from @BotFather. Prefer TELEGRAM_BOT_TOKEN(_FILE) or systemd credentials. */
+  token: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, {
+    message: "does not look like a bot token (expected <digits>:<35 characters>)",
+  }).optional(),
+  api_root: z.url({ protocol: /^https?$/ }).default(DEFAULT_API_ROOT),
+  allowed_user_ids: z.array(userId).default([]),
+  admin_user_ids: z.array(userId).default([]),
+  /** Upload limit for sending files into the chat; 50 MB on the public Bot API. */
+  upload_limit_mb: z.number().positive().max(2000).default(50),
+  mode: z.enum(["polling", "webhook"]).default("polling"),
+  webhook: z.strictObject({
+    /** Public HTTPS URL Telegram posts updates to (path served by the bot's HTTP server). */
+    url: z.url({ protocol: /^https$/ }).optional(),
+    /** Shared secret Telegram sends in X-Telegram-Bot-Api-Secret-Token. */
+    secret_token: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, {
+      message: "must be 16-256 characters of A-Z, a-z, 0-9, _ and -",
+    }).optional(),
+  }).prefault({}),
+});
+
+const httpSchema = z.strictObject({
+  /** host:port the HTTP server (files, /metrics, /healthz, /readyz, webhook) listens on. */
+  listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
+    message: "must be host:port, e.g. 127.0.0.1:8080",
+  }).default("127.0.0.1:8080"),
+  /** Public prefix in front of the HTTP server, used in download links. */
+  public_base_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** HMAC secret for signed download links. Generated and kept in KV when unset. */
+  signing_secret: z.string().min(32, { message: "must be at least 32 characters" }).optional(),
+  /** How long a download link stays valid. */
+  link_ttl_hours: z.number().positive().max(24 * 365).default(72),
+});
+
+const storageSchema = z.strictObject({
+  /** Directory for the KV file and downloads. Relative paths resolve against the working dir. */
+  data_dir: z.string().min(1).default("./data"),
+  /** Deno KV location: a file path, ":memory:", or an http(s) URL of a denokv server. */
+  kv_path: z.string().min(1).optional(),
+  /** Where finished downloads are kept; default <data_dir>/downloads. */
+  downloads_dir: z.string().min(1).optional(),
+});
+
+const downloaderSchema = z.strictObject({
+  /** Executable name (looked up on PATH) or absolute path. */
+  command: z.string().min(1).default("spotdl"),
+  /** Argument array; placeholders {url} and {output_dir} are substituted. Never run via a shell. */
+  args: z.array(z.string()).default([...DEFAULT_DOWNLOADER_ARGS]),
+  /** Output protocol: spotDL's --simple-tui lines, or one JSON object per line. */
+  output_format: z.enum(["spotdl", "jsonl"]).default("spotdl"),
+  /** A job running longer than this is stopped and reported as timed out. */
+  timeout_minutes: z.number().positive().default(60),
+  /** Time between SIGTERM and SIGKILL when stopping the downloader. */
+  kill_grace_seconds: z.number().min(0).max(300).default(10),
+  /** Extra environment variables for the downloader process. */
+  env: z.record(z.string(), z.string()).default({}),
+});
+
+const jobsSchema = z.strictObject({
+  /** Downloads running at once across the whole bot. */
+  max_concurrent: z.number().int().min(1).max(64).default(2),
+  /** Queued plus running jobs one user may have. */
+  max_active_per_user: z.number().int().min(1).max(1000).default(3),
+  /** Queued jobs in total; beyond this new downloads get a "busy, try later" answer. */
+  max_queue_length: z.number().int().min(1).max(100_000).default(100),
+  /** Attempts per job (a crash or restart mid-run uses one). */
+  max_attempts: z.number().int().min(1).max(10).default(2),
+  /** How long a worker's claim on a job lasts without renewal. */
+  lease_seconds: z.number().int().min(5).max(3600).default(30),
+  /** A succeeded job for the same link is reused for this long instead of downloading again. */
+  dedupe_hours: z.number().min(0).default(24),
+  /** Finished jobs and their files are deleted after this long. */
+  retention_days: z.number().positive().default(7),
+});
+
+const rateLimitSchema = z.strictObject({
+  /** Commands per user: bucket size and refill. */
+  commands_capacity: z.number().int().min(1).default(20),
+  commands_per_minute: z.number().positive().default(30),
+  /** New downloads per user: bucket size and refill. */
+  downloads_capacity: z.number().int().min(1).default(5),
+  downloads_per_hour: z.number().positive().default(30),
+});
+
+const logSchema = z.strictObject({
+  level: z.enum(["debug", "info", "warning", "error"]).default("info"),
+  /** "auto": readable text on a TTY, JSON lines otherwise. */
+  format: z.enum(["auto", "json", "text"]).default("auto"),
+});
+
+const shutdownSchema = z.strictObject({
+  /** How long running jobs may finish after SIGTERM before they are stopped and re-queued. */
+  grace_seconds: z.number().min(0).max(3600).default(20),
+});
+
+const sandboxSchema = z.strictObject({
+  /** The user id the terminal chat speaks as (added to the whitelist in sandbox mode). */
+  user_id: userId.default(10_000),
+});
+
+/** The whole configuration file, after environment overrides. */
+export const configSchema = z.strictObject({
+  telegram: telegramSchema.prefault({}),
+  http: httpSchema.prefault({}),
+  storage: storageSchema.prefault({}),
+  downloader: downloaderSchema.prefault({}),
+  jobs: jobsSchema.prefault({}),
+  rate_limit: rateLimitSchema.prefault({}),
+  log: logSchema.prefault({}),
+  shutdown: shutdownSchema.prefault({}),
+  sandbox: sandboxSchema.prefault({}),
+}).superRefine((c, ctx) => {
+  if (c.telegram.mode === "webhook") {
+    if (!c.telegram.webhook.url) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["telegram", "webhook", "url"],
+        message: 'is required when telegram.mode is "webhook"',
+      });
+    }
+    if (!c.telegram.webhook.secret_token) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["telegram", "webhook", "secret_token"],
+        message: 'is required when telegram.mode is "webhook"',
+      });
+    }
+  }
+});
+
+/** Validated configuration. */
+export type Config = z.infer<typeof configSchema>;
+/** Configuration as written (before defaults). */
+export type ConfigInput = z.input<typeof configSchema>;

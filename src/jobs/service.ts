@@ -1,0 +1,60 @@
+/**
+ * The job layer as the bot sees it. Handlers depend on this interface only; the composition
+ * root (`src/app.ts`) injects the KV-backed implementation, tests may inject another.
+ *
+ * @module
+ */
+import type { SpotifyLink } from "../links/spotify.ts";
+import type { Job } from "./model.ts";
+
+/** Who is asking: users see their own jobs, admins see all. */
+export interface Requester {
+  userId: number;
+  isAdmin: boolean;
+}
+
+/** What `submit` returns. */
+export interface SubmitResult {
+  job: Job;
+  /** False when an existing job for the same user and link was returned instead. */
+  created: boolean;
+  /** 1-based place in the queue while queued; undefined otherwise. */
+  position?: number;
+}
+
+/** A job with its queue position, for status listings. */
+export interface JobView {
+  job: Job;
+  position?: number;
+}
+
+/** Submit, inspect and cancel download jobs. */
+export interface JobService {
+  /**
+   * Creates a job, or returns the user's existing queued/running/recently succeeded job for the
+   * same canonical link. Throws `ActiveJobLimitError`, `QueueFullError` or `ShuttingDownError`.
+   */
+  submit(request: { userId: number; chatId: number; link: SpotifyLink }): Promise<SubmitResult>;
+  /** One job; throws `JobNotFoundError` when missing or not visible to the requester. */
+  status(requester: Requester, jobId: string): Promise<JobView>;
+  /** The requester's most recent jobs, newest first. */
+  list(requester: Requester, limit: number): Promise<JobView[]>;
+  /**
+   * Cancels a queued or running job (a running downloader is stopped and its partial files
+   * removed). Throws `JobNotFoundError` or `JobNotCancellableError`.
+   */
+  cancel(requester: Requester, jobId: string): Promise<Job>;
+  /** Remembers the chat message that shows the job's progress. */
+  setStatusMessage(jobId: string, messageId: number): Promise<void>;
+}
+
+/**
+ * Receives job changes so the chat can be updated. The bot side implements it
+ * (`src/progress/chat_updater.ts`); the worker calls it.
+ */
+export interface JobObserver {
+  /** The job's progress or state changed (called often; implementations coalesce). */
+  onUpdate(job: Job): void;
+  /** The job reached a final state; called once per final state. */
+  onFinished(job: Job): Promise<void>;
+}
