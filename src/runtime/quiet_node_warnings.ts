@@ -9,4 +9,4 @@
  */
 import process from "node:process";
 
-process.noDeprecation = true;
+(process as { noDeprecation?: boolean }).noDeprecation = true;
