@@ -63,6 +63,7 @@ export function parseSpotifyLink(input: string): SpotifyLink {
     return canonical(kind, id);
   }
 
+  if (!/[.:/]/.test(text)) reject(input, "That is not a link.");
   let url: URL;
   try {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`);

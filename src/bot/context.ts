@@ -1,0 +1,60 @@
+/**
+ * The bot's context type and the services handlers receive. Handlers never construct services;
+ * the composition root (`src/app.ts`) builds {@linkcode BotDeps} and tests inject fakes.
+ *
+ * @module
+ */
+import type { Context } from "grammy";
+import type { AppLogger } from "../log/logger.ts";
+import type { JobService } from "../jobs/service.ts";
+import type { Job } from "../jobs/model.ts";
+
+/** Context of one update: grammY's context plus a logger carrying the update's ids. */
+export type BotContext = Context & { log: AppLogger };
+
+/** Outcome of taking a token from a per-user bucket. */
+export interface RateDecision {
+  allowed: boolean;
+  retryAfterSeconds: number;
+  /** True only for the first denial of a throttling episode (answer once, then stay quiet). */
+  firstDenial: boolean;
+}
+
+/** A per-user rate limiter (token bucket in KV in production). */
+export interface RateLimiter {
+  take(userId: number): Promise<RateDecision>;
+}
+
+/** Who may use the bot. */
+export interface AccessPolicy {
+  isAllowed(userId: number): boolean;
+  isAdmin(userId: number): boolean;
+}
+
+/** What the bot reports to metrics. */
+export interface BotMetrics {
+  /** A command finished with an outcome ("ok", "user_error", "error", "rate_limited"). */
+  command(name: string, outcome: string, seconds: number): void;
+  /** An update was rejected ("unauthorized", "rate_limited", "queue_full"). */
+  rejected(reason: string): void;
+}
+
+/** Everything the handlers need. */
+export interface BotDeps {
+  jobs: JobService;
+  access: AccessPolicy;
+  limits: {
+    /** Every command and button press of a whitelisted user. */
+    commands: RateLimiter;
+    /** Each new download. */
+    downloads: RateLimiter;
+    /** Refusals to outsiders, so a spamming stranger gets one answer, not hundreds. */
+    refusals: RateLimiter;
+  };
+  metrics: BotMetrics;
+  logger: AppLogger;
+  /** Signed download links for a finished job's files (used when a link was already downloaded). */
+  fileLinks(job: Job): Promise<{ name: string; url: string }[]>;
+  /** Clock, for rendering ages. */
+  now(): number;
+}

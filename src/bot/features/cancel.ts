@@ -1,0 +1,49 @@
+/**
+ * /cancel <job id> and the "Cancel" button under a status message.
+ *
+ * @module
+ */
+import { Composer } from "grammy";
+import type { BotContext, BotDeps } from "../context.ts";
+import { parseCancelData } from "../../progress/render.ts";
+import { command, commandArgument } from "./command.ts";
+import { requesterOf } from "./status.ts";
+
+/** The /cancel command and the Cancel button. */
+export function cancelFeature(deps: BotDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  composer.command(
+    "cancel",
+    command("cancel", deps, async (ctx) => {
+      const id = commandArgument(ctx).toLowerCase();
+      if (id === "") {
+        await ctx.reply("Which job? Send /cancel <job id>. /status lists your jobs and their ids.");
+        return;
+      }
+      const job = await deps.jobs.cancel(requesterOf(ctx, deps), id);
+      ctx.log.info("job cancel requested", { job_id: job.id, state: job.state });
+      await ctx.reply(
+        job.state === "cancelled"
+          ? `Job <code>${job.id}</code> cancelled.`
+          : `Stopping job <code>${job.id}</code>…`,
+        { parse_mode: "HTML" },
+      );
+    }),
+  );
+  composer.on(
+    "callback_query:data",
+    command("cancel_button", deps, async (ctx) => {
+      const id = parseCancelData(ctx.callbackQuery!.data!);
+      if (id === null) {
+        await ctx.answerCallbackQuery({ text: "This button is no longer valid." });
+        return;
+      }
+      const job = await deps.jobs.cancel(requesterOf(ctx, deps), id);
+      ctx.log.info("job cancel requested", { job_id: job.id, state: job.state });
+      await ctx.answerCallbackQuery({
+        text: job.state === "cancelled" ? "Cancelled." : "Stopping…",
+      });
+    }),
+  );
+  return composer;
+}

@@ -1,0 +1,44 @@
+/**
+ * Shared wrapper for command handlers: measures them, turns typed user errors into a reply, and
+ * records the outcome in metrics. Unexpected errors propagate to the bot's error boundary.
+ *
+ * @module
+ */
+import type { BotContext, BotDeps } from "../context.ts";
+import { QueueFullError, RateLimitedError, UserFacingError } from "../../errors.ts";
+
+/** A handler for one command. */
+export type CommandHandler = (ctx: BotContext) => Promise<void>;
+
+/** Wraps a handler with error replies and metrics under the command's name. */
+export function command(
+  name: string,
+  deps: Pick<BotDeps, "metrics">,
+  handler: CommandHandler,
+): CommandHandler {
+  return async (ctx) => {
+    const started = performance.now();
+    let outcome = "ok";
+    try {
+      await handler(ctx);
+    } catch (error) {
+      if (!(error instanceof UserFacingError)) {
+        outcome = "error";
+        throw error;
+      }
+      outcome = error instanceof RateLimitedError ? "rate_limited" : "user_error";
+      if (error instanceof QueueFullError) deps.metrics.rejected("queue_full");
+      if (error instanceof RateLimitedError) deps.metrics.rejected("rate_limited");
+      ctx.log.info("user error", { code: error.code, detail: error.message });
+      if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: error.userMessage });
+      else await ctx.reply(error.userMessage, { link_preview_options: { is_disabled: true } });
+    } finally {
+      deps.metrics.command(name, outcome, (performance.now() - started) / 1000);
+    }
+  };
+}
+
+/** The text after the command, trimmed ("/status  abc " → "abc"). */
+export function commandArgument(ctx: BotContext): string {
+  return typeof ctx.match === "string" ? ctx.match.trim() : "";
+}

@@ -1,0 +1,81 @@
+/**
+ * Middleware that runs before any feature: per-update logging context, the whitelist, and the
+ * per-user command rate limit.
+ *
+ * @module
+ */
+import type { MiddlewareFn } from "grammy";
+import type { BotContext, BotDeps } from "./context.ts";
+import { refusalText } from "./texts.ts";
+import { formatSeconds } from "../errors.ts";
+
+/** The command an update carries ("/status abc" → "status"), or its kind for other updates. */
+export function commandOf(ctx: BotContext): string {
+  const text = ctx.message?.text ?? ctx.message?.caption;
+  if (text?.startsWith("/")) {
+    const name = text.slice(1).split(/[\s@]/, 1)[0]?.toLowerCase();
+    if (name) return name;
+  }
+  if (ctx.callbackQuery) return "button";
+  if (ctx.message?.text) return "text";
+  return "other";
+}
+
+/** Attaches `ctx.log` with update, user and chat ids, and logs each update with its duration. */
+export function logContext(deps: Pick<BotDeps, "logger">): MiddlewareFn<BotContext> {
+  return async (ctx, next) => {
+    const started = performance.now();
+    const command = commandOf(ctx);
+    ctx.log = deps.logger.with({
+      update_id: ctx.update.update_id,
+      user_id: ctx.from?.id,
+      chat_id: ctx.chat?.id,
+      command,
+    });
+    try {
+      await next();
+    } finally {
+      ctx.log.info("update handled", { duration_ms: Math.round(performance.now() - started) });
+    }
+  };
+}
+
+/**
+ * Lets whitelisted users through. Everyone else gets one refusal that shows their numeric id
+ * (rate-limited, so spam is answered once) and nothing they send reaches a handler.
+ */
+export function whitelist(deps: Pick<BotDeps, "access" | "limits" | "metrics">): MiddlewareFn<
+  BotContext
+> {
+  return async (ctx, next) => {
+    const userId = ctx.from?.id;
+    if (userId !== undefined && deps.access.isAllowed(userId)) return await next();
+    deps.metrics.rejected("unauthorized");
+    ctx.log.warn("unauthorized", { username: ctx.from?.username });
+    if (userId === undefined) return;
+    const decision = await deps.limits.refusals.take(userId);
+    if (ctx.callbackQuery) {
+      await ctx.answerCallbackQuery({ text: "This bot is private.", show_alert: true });
+    }
+    if (decision.allowed && ctx.chat) {
+      await ctx.reply(refusalText(userId), { parse_mode: "HTML" });
+    }
+  };
+}
+
+/** Per-user command bucket: a throttled user hears once when to try again, then silence. */
+export function commandRateLimit(
+  deps: Pick<BotDeps, "limits" | "metrics">,
+): MiddlewareFn<BotContext> {
+  return async (ctx, next) => {
+    const userId = ctx.from?.id;
+    if (userId === undefined) return;
+    const decision = await deps.limits.commands.take(userId);
+    if (decision.allowed) return await next();
+    deps.metrics.rejected("rate_limited");
+    ctx.log.info("rate limited", { retry_after_s: decision.retryAfterSeconds });
+    const text = `Slow down a little: try again in ${formatSeconds(decision.retryAfterSeconds)}.`;
+    if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text });
+    else if (decision.firstDenial) await ctx.reply(text);
+  };
+}

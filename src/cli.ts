@@ -1,0 +1,248 @@
+/**
+ * The command line: `run`, `check-config`, `healthcheck`, `--version`, `--help`.
+ * `main()` returns the process exit code; `main.ts` exits with it.
+ *
+ * @module
+ */
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { VERSION } from "./version.ts";
+import { loadConfig, type LoadResult } from "./config/load.ts";
+import { formatProblems, formatSummary, productionProblems, toJson } from "./config/report.ts";
+import { ENV_VARS } from "./config/env.ts";
+import { secretValues } from "./config/secrets.ts";
+import type { Config } from "./config/schema.ts";
+import { setupLogging, shutdownLogging } from "./log/logger.ts";
+import { createApp } from "./app.ts";
+import { SubprocessDownloader } from "./downloader/mod.ts";
+import { defaultHealthUrl, runHealthcheck } from "./cli/healthcheck.ts";
+import { runSandbox } from "./sandbox/terminal.ts";
+
+/** Where the CLI writes (injectable for tests). */
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: Record<string, string | undefined>;
+  /** Whether standard input is a terminal (decides the sandbox fallback of `run`). */
+  stdinIsTerminal: boolean;
+}
+
+const encoder = new TextEncoder();
+
+function defaultIo(): CliIo {
+  return {
+    out: (text) => Deno.stdout.writeSync(encoder.encode(text)),
+    err: (text) => Deno.stderr.writeSync(encoder.encode(text)),
+    env: Deno.env.toObject(),
+    stdinIsTerminal: Deno.stdin.isTerminal(),
+  };
+}
+
+/** Exit codes. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+async function load(path: string | undefined, io: CliIo): Promise<LoadResult> {
+  return await loadConfig({ path, env: io.env });
+}
+
+async function downloaderProblem(config: Config): Promise<string | undefined> {
+  const check = await new SubprocessDownloader({
+    command: config.downloader.command,
+    args: config.downloader.args,
+    format: config.downloader.output_format,
+    timeoutMs: 1000,
+    killGraceMs: 0,
+  }).check();
+  return check.ok ? undefined : `${check.message}\n    hint: ${check.hint}`;
+}
+
+/** Waits for SIGTERM or SIGINT; a second signal exits at once. */
+function onShutdownSignal(handler: (signal: string) => void, io: CliIo): () => void {
+  let received = 0;
+  const signals: Deno.Signal[] = ["SIGTERM", "SIGINT"];
+  const listener = (signal: Deno.Signal) => () => {
+    received++;
+    if (received > 1) {
+      io.err(`Received ${signal} again: exiting now.\n`);
+      Deno.exit(130);
+    }
+    handler(signal);
+  };
+  const listeners = signals.map((signal) => {
+    const fn = listener(signal);
+    Deno.addSignalListener(signal, fn);
+    return [signal, fn] as const;
+  });
+  return () => {
+    for (const [signal, fn] of listeners) Deno.removeSignalListener(signal, fn);
+  };
+}
+
+async function runCommand(
+  options: { config?: string; sandbox?: boolean },
+  io: CliIo,
+): Promise<number> {
+  const loaded = await load(options.config, io);
+  if (!loaded.ok) {
+    io.err(formatProblems(loaded.problems, loaded.file));
+    return EXIT.failure;
+  }
+  const config = loaded.config;
+  const token = config.telegram.token;
+  const sandbox = options.sandbox || (!token && io.stdinIsTerminal);
+  if (!sandbox) {
+    const problems = productionProblems(config);
+    if (problems.length > 0) {
+      io.err(formatProblems(problems, loaded.file));
+      io.err("To try the bot without a token, run: dlbot run --sandbox\n");
+      return EXIT.failure;
+    }
+  }
+  const logger = await setupLogging({
+    level: config.log.level,
+    format: config.log.format,
+    secrets: secretValues(config),
+  });
+  try {
+    if (sandbox) {
+      if (!options.sandbox) {
+        io.err("No bot token configured: starting the sandbox chat (see README).\n");
+      }
+      return await runSandbox({ config, logger, io });
+    }
+    const app = await createApp({ config, logger, token: token! });
+    const stopRequested = Promise.withResolvers<void>();
+    const removeSignals = onShutdownSignal((signal) => {
+      logger.info("received signal", { signal });
+      stopRequested.resolve();
+    }, io);
+    try {
+      try {
+        await Promise.race([app.start(), stopRequested.promise]);
+      } catch (error) {
+        logger.error("start-up failed", { error });
+        await app.stop();
+        return EXIT.failure;
+      }
+      await stopRequested.promise;
+      await app.stop();
+    } finally {
+      removeSignals();
+    }
+    return EXIT.ok;
+  } finally {
+    await shutdownLogging();
+  }
+}
+
+async function checkConfigCommand(
+  options: { config?: string; json?: boolean },
+  io: CliIo,
+): Promise<number> {
+  const loaded = await load(options.config, io);
+  if (!loaded.ok) {
+    if (options.json) io.out(JSON.stringify(toJson(loaded), null, 2) + "\n");
+    else io.err(formatProblems(loaded.problems, loaded.file));
+    return EXIT.failure;
+  }
+  const problems = productionProblems(loaded.config);
+  const downloader = await downloaderProblem(loaded.config);
+  if (options.json) {
+    io.out(
+      JSON.stringify(
+        toJson(problems.length ? { ok: false, file: loaded.file, problems } : loaded),
+        null,
+        2,
+      ) + "\n",
+    );
+  } else {
+    io.out(formatSummary(loaded));
+    if (problems.length > 0) io.err(formatProblems(problems, loaded.file));
+    if (downloader) io.err(`✗ downloader.command\n    ${downloader}\n`);
+  }
+  return problems.length > 0 || downloader ? EXIT.failure : EXIT.ok;
+}
+
+async function healthcheckCommand(
+  options: { url?: string; config?: string; timeout: string },
+  io: CliIo,
+): Promise<number> {
+  let url = options.url;
+  if (!url) {
+    const loaded = await load(options.config, io);
+    const listen = loaded.ok ? loaded.config.http.listen : "127.0.0.1:8080";
+    url = `${defaultHealthUrl(listen)}`;
+  }
+  return await runHealthcheck({
+    url,
+    timeoutMs: Number(options.timeout),
+    print: (line) => io.out(line + "\n"),
+  });
+}
+
+function envHelp(): string {
+  const width = Math.max(...ENV_VARS.map((v) => v.name.length));
+  return "\nEnvironment variables (override config/bot.toml):\n" +
+    ENV_VARS.map((v) => `  ${v.name.padEnd(width)}  ${v.description}`).join("\n") + "\n";
+}
+
+/** Builds the command tree; each action stores its exit code in `result`. */
+export function buildProgram(io: CliIo, result: { code: number }) {
+  const program = new Command()
+    .name("dlbot")
+    .description("Telegram bot that downloads music from Spotify links (spotDL).")
+    .version(VERSION, "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+
+  const configOption = () =>
+    new Option("-c, --config <path>", "config file (default: config/bot.toml if present)");
+
+  program.command("run")
+    .description("start the bot (long polling or webhook); without a token on a terminal: sandbox")
+    .addOption(configOption())
+    .option(
+      "--sandbox",
+      "local terminal chat against a built-in Telegram emulator; no token needed",
+    )
+    .addHelpText("after", envHelp())
+    .action(async (options) => {
+      result.code = await runCommand(options, io);
+    });
+
+  program.command("check-config")
+    .description("validate the configuration and print every problem; exit 1 if any")
+    .addOption(configOption())
+    .option("--json", "machine-readable output")
+    .addHelpText("after", envHelp())
+    .action(async (options) => {
+      result.code = await checkConfigCommand(options, io);
+    });
+
+  program.command("healthcheck")
+    .description("probe the running bot's /readyz: exit 0 healthy, 1 unhealthy, 2 unreachable")
+    .option("--url <url>", "readiness URL (default: from http.listen in the config)")
+    .addOption(configOption())
+    .option("--timeout <ms>", "give up after this many milliseconds", "3000")
+    .action(async (options) => {
+      result.code = await healthcheckCommand(options, io);
+    });
+
+  return program;
+}
+
+/** Runs the CLI with these arguments (without the program name); returns the exit code. */
+export async function main(args: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  const result = { code: EXIT.ok as number };
+  const program = buildProgram(io, result);
+  try {
+    await program.parseAsync([...args], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    throw error;
+  }
+  return result.code;
+}
