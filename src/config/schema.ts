@@ -151,6 +151,14 @@ export const configSchema = z.strictObject({
       });
     }
   }
+}, {
+  // Run even when other sections have problems, so every problem is reported at once; skip
+  // only when [telegram] itself (or the whole document) is malformed.
+  when: (payload) =>
+    !payload.issues.some((issue) =>
+      issue.code !== "unrecognized_keys" &&
+      ((issue.path ?? []).length === 0 || issue.path?.[0] === "telegram")
+    ),
 });
 
 /** Validated configuration. */

@@ -22,6 +22,8 @@ export function isFinal(state: JobState): boolean {
 export const jobProgressSchema = z.object({
   /** Songs announced by the downloader (`Found N songs`), when known. */
   total: z.number().int().min(0).optional(),
+  /** Playlist/album/track name from `Found N songs in <name>`, when known (shown while running). */
+  title: z.string().optional(),
   done: z.number().int().min(0).default(0),
   skipped: z.number().int().min(0).default(0),
   failed: z.number().int().min(0).default(0),

@@ -1,0 +1,108 @@
+import { assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
+import { assertCleanOutput, runCli } from "./_spawn.ts";
+import { VERSION } from "../../src/version.ts";
+
+const TOKEN = "123456789:AAHfakeTokenForTestsOnly_abcdefghijkl";
+
+Deno.test("--version prints the version and exits 0", async () => {
+  const run = await runCli(["--version"]);
+  assertEquals(run.code, 0);
+  assertEquals(run.stdout.trim(), VERSION);
+  assertCleanOutput(run);
+});
+
+Deno.test("--help lists the commands; each command has its own --help", async () => {
+  const run = await runCli(["--help"]);
+  assertEquals(run.code, 0);
+  for (const name of ["run", "check-config", "healthcheck"]) assertStringIncludes(run.stdout, name);
+  const sub = await runCli(["check-config", "--help"]);
+  assertEquals(sub.code, 0);
+  assertStringIncludes(sub.stdout, "--json");
+  assertStringIncludes(sub.stdout, "TELEGRAM_BOT_TOKEN");
+  assertCleanOutput(sub);
+});
+
+Deno.test("an unknown command is a usage error with exit code 2", async () => {
+  const run = await runCli(["frobnicate"]);
+  assertEquals(run.code, 2);
+  assertStringIncludes(run.stderr, "unknown command");
+});
+
+Deno.test("check-config on a broken file prints every problem and exits 1", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/bot.toml`,
+      [
+        "[telegram]",
+        'alowed_user_ids = [1]',
+        'api_root = "not a url"',
+        "",
+        "[jobs]",
+        "max_concurrent = 0",
+      ].join("\n"),
+    );
+    const run = await runCli(["check-config", "--config", `${dir}/bot.toml`], {
+      env: { TELEGRAM_BOT_TOKEN: TOKEN },
+    });
+    assertEquals(run.code, 1);
+    assertStringIncludes(run.stderr, "telegram.alowed_user_ids");
+    assertStringIncludes(run.stderr, "allowed_user_ids");
+    assertStringIncludes(run.stderr, "telegram.api_root");
+    assertStringIncludes(run.stderr, "jobs.max_concurrent");
+    assertMatch(run.stderr, /bot\.toml:6/);
+    assertCleanOutput(run);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check-config on a good config exits 0, prints a summary and never the token", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bot.toml`, '[downloader]\ncommand = "/bin/true"\n');
+    const run = await runCli(["check-config", "--config", `${dir}/bot.toml`], {
+      env: { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_ALLOWED_USER_IDS: "42, 43" },
+    });
+    assertEquals(run.code, 0, run.stderr);
+    assertEquals((run.stdout + run.stderr).includes(TOKEN), false);
+    assertEquals((run.stdout + run.stderr).includes(TOKEN.split(":")[1]!), false);
+    const json = await runCli(["check-config", "--json", "--config", `${dir}/bot.toml`], {
+      env: { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_ALLOWED_USER_IDS: "42 43" },
+    });
+    assertEquals(json.code, 0, json.stderr);
+    assertEquals(json.stdout.includes(TOKEN), false);
+    JSON.parse(json.stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check-config fails with a hint when the token or the downloader is missing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const run = await runCli(["check-config"], {
+      cwd: dir,
+      env: { DLBOT_DOWNLOADER_COMMAND: "definitely-not-installed-dl" },
+    });
+    assertEquals(run.code, 1);
+    assertStringIncludes(run.stderr, "telegram.token");
+    assertStringIncludes(run.stderr, "TELEGRAM_BOT_TOKEN");
+    assertStringIncludes(run.stderr, "definitely-not-installed-dl");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run without a token and without a terminal refuses with a hint instead of hanging", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const run = await runCli(["run"], { cwd: dir });
+    assertEquals(run.code, 1);
+    assertStringIncludes(run.stderr, "TELEGRAM_BOT_TOKEN");
+    assertStringIncludes(run.stderr, "--sandbox");
+    assertCleanOutput(run);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,441 @@
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotMatch,
+  assertStringIncludes,
+} from "../_assert.ts";
+import { type Job, jobSchema } from "../../src/jobs/model.ts";
+import {
+  cancelKeyboard,
+  escapeHtml,
+  formatBytes,
+  parseCancelData,
+  progressBar,
+  renderJobLine,
+  renderStatus,
+  renderSummary,
+  SUMMARY_MAX_CHARS,
+  TELEGRAM_MESSAGE_LIMIT,
+} from "../../src/progress/render.ts";
+
+const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+
+type JobInput = Omit<Partial<Job>, "progress"> & { progress?: Partial<Job["progress"]> };
+
+function makeJob(overrides: JobInput = {}): Job {
+  return jobSchema.parse({
+    id: "abc123",
+    userId: 1,
+    chatId: 10,
+    url: "https://open.spotify.com/playlist/4aawyAB9vmqN3uQ7FjRGTy",
+    kind: "playlist",
+    state: "queued",
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  });
+}
+
+/** Text a user would see: tags removed, entities decoded. */
+function visible(html: string): string {
+  return html.replace(/<[^>]+>/g, "").replaceAll("&lt;", "<").replaceAll("&gt;", ">")
+    .replaceAll("&quot;", '"').replaceAll("&amp;", "&");
+}
+
+/** Every tag that opens is closed and nothing unescaped slips through. */
+function assertWellFormed(html: string): void {
+  const stack: string[] = [];
+  for (const match of html.matchAll(/<(\/?)([a-z]+)(?:\s[^>]*)?>/g)) {
+    const [, closing, tag] = match;
+    if (!tag) continue;
+    if (closing) assertEquals(stack.pop(), tag, `unbalanced </${tag}> in ${html.slice(0, 200)}`);
+    else stack.push(tag);
+  }
+  assertEquals(stack, [], "unclosed tags");
+  assertNotMatch(html.replace(/<\/?(b|i|code|a)(\s+href="[^"<>]*")?>/g, ""), /[<>]/);
+  assertNotMatch(html, /&(?!(amp|lt|gt|quot);)/, "bare ampersand");
+}
+
+const running = (progress: Partial<Job["progress"]>, extra: JobInput = {}) =>
+  makeJob({ state: "running", startedAt: T0, progress, ...extra });
+
+const statusCases: { name: string; job: Job; position?: number; now: number; expect: string }[] = [
+  {
+    name: "queued with position",
+    job: makeJob(),
+    position: 3,
+    now: T0,
+    expect: "⏳ Job <code>abc123</code> is queued (position 3).",
+  },
+  {
+    name: "queued without position",
+    job: makeJob(),
+    now: T0,
+    expect: "⏳ Job <code>abc123</code> is queued.",
+  },
+  {
+    name: "running with title, counts and current track",
+    job: running({
+      title: "My Playlist",
+      total: 12,
+      done: 7,
+      skipped: 1,
+      failed: 1,
+      percent: 60,
+      current: "Artist – Song",
+      currentStatus: "Converting",
+    }),
+    now: T0 + 125_000,
+    expect: [
+      "⬇️ Downloading <b>My Playlist</b> (playlist)",
+      "▓▓▓▓▓▓░░░░ 60%",
+      "7/12 done · 1 skipped · 1 failed",
+      "Now: Artist – Song (converting)",
+      "Elapsed: 3 min",
+      "Job <code>abc123</code>",
+    ].join("\n"),
+  },
+  {
+    name: "running before the track list is known names the link kind",
+    job: running({}, { kind: "album" }),
+    now: T0 + 5_000,
+    expect: [
+      "⬇️ Downloading an album",
+      "🔎 Looking up the track list…",
+      "Elapsed: 5 s",
+      "Job <code>abc123</code>",
+    ].join("\n"),
+  },
+  {
+    name: "running with zero skipped/failed omits them",
+    job: running({ total: 4, done: 1, percent: 25 }, { kind: "track" }),
+    now: T0 + 1_000,
+    expect: [
+      "⬇️ Downloading a track",
+      "▓▓░░░░░░░░ 25%",
+      "1/4 done",
+      "Elapsed: 1 s",
+      "Job <code>abc123</code>",
+    ].join("\n"),
+  },
+  {
+    name: "running with a cancel requested",
+    job: running({ total: 2, done: 1, percent: 50 }, { cancelRequested: true }),
+    now: T0 + 1_000,
+    expect: [
+      "⬇️ Downloading a playlist",
+      "▓▓▓▓▓░░░░░ 50%",
+      "1/2 done",
+      "Elapsed: 1 s",
+      "⏹ Cancelling…",
+    ].join("\n"),
+  },
+  {
+    name: "title with HTML is escaped",
+    job: running({ title: "<script>&" }),
+    now: T0,
+    expect: [
+      "⬇️ Downloading <b>&lt;script&gt;&amp;</b> (playlist)",
+      "🔎 Looking up the track list…",
+      "Elapsed: 1 s",
+      "Job <code>abc123</code>",
+    ].join("\n"),
+  },
+  {
+    name: "succeeded: short final line",
+    job: makeJob({
+      state: "succeeded",
+      result: { title: "Mix", files: [], totalBytes: 0 },
+    }),
+    now: T0,
+    expect: "✅ Finished <b>Mix</b> (job <code>abc123</code>). Summary below.",
+  },
+  {
+    name: "failed: short final line",
+    job: makeJob({ state: "failed" }),
+    now: T0,
+    expect: "❌ Job <code>abc123</code> failed. Details below.",
+  },
+  {
+    name: "cancelled: short final line",
+    job: makeJob({ state: "cancelled" }),
+    now: T0,
+    expect: "🚫 Job <code>abc123</code> cancelled.",
+  },
+];
+
+for (const c of statusCases) {
+  Deno.test(`renderStatus(): ${c.name}`, () => {
+    const { text } = renderStatus(c.job, { position: c.position, now: c.now });
+    assertEquals(text, c.expect);
+    assertWellFormed(text);
+  });
+}
+
+Deno.test("renderStatus() leaves out the elapsed time on request", () => {
+  const job = running({ total: 2, done: 1, percent: 50 });
+  const shown = renderStatus(job, { now: T0 + 60_000 }).text;
+  const hidden = renderStatus(job, { now: T0 + 60_000, elapsed: false }).text;
+  assertStringIncludes(shown, "\nElapsed: 1 min\n");
+  assertEquals(hidden, shown.replace("\nElapsed: 1 min", ""));
+});
+
+Deno.test("renderStatus() offers Cancel only while the job can still be cancelled", () => {
+  const offered = (job: Job) => renderStatus(job, { now: T0 }).replyMarkup;
+  assertEquals(offered(makeJob()), cancelKeyboard("abc123"));
+  assertEquals(offered(running({})), cancelKeyboard("abc123"));
+  assertEquals(offered(running({}, { cancelRequested: true })), undefined);
+  assertEquals(offered(makeJob({ state: "succeeded" })), undefined);
+  assertEquals(offered(makeJob({ state: "failed" })), undefined);
+  assertEquals(offered(makeJob({ state: "cancelled" })), undefined);
+});
+
+Deno.test("renderStatus() stays within Telegram's limit for huge names", () => {
+  const huge = '<&">'.repeat(5000);
+  const job = running({
+    title: huge,
+    current: huge,
+    currentStatus: huge,
+    total: 10_000,
+    done: 9_999,
+    skipped: 9_999,
+    failed: 9_999,
+    percent: 99.9,
+  });
+  const { text } = renderStatus(job, { now: T0 + 86_400_000 });
+  assert(text.length < TELEGRAM_MESSAGE_LIMIT, `length ${text.length}`);
+  assertStringIncludes(text, "▓▓▓▓▓▓▓▓▓░ 99%");
+  assertStringIncludes(visible(text), "…");
+  assertWellFormed(text);
+});
+
+Deno.test("escapeHtml() escapes markup and attribute quotes", () => {
+  assertEquals(escapeHtml(`<script>&"x"`), "&lt;script&gt;&amp;&quot;x&quot;");
+  assertEquals(escapeHtml("plain – text"), "plain – text");
+});
+
+Deno.test("progressBar() fills one cell per full 10 % and clamps", () => {
+  assertEquals(progressBar(0), "░░░░░░░░░░ 0%");
+  assertEquals(progressBar(9.9), "░░░░░░░░░░ 9%");
+  assertEquals(progressBar(100), "▓▓▓▓▓▓▓▓▓▓ 100%");
+  assertEquals(progressBar(140), "▓▓▓▓▓▓▓▓▓▓ 100%");
+  assertEquals(progressBar(-5), "░░░░░░░░░░ 0%");
+});
+
+Deno.test("formatBytes() uses SI units with one decimal", () => {
+  assertEquals(formatBytes(812), "812 B");
+  assertEquals(formatBytes(45_300_000), "45.3 MB");
+  assertEquals(formatBytes(1_234_567_890), "1.2 GB");
+  assertEquals(formatBytes(150_000), "150 kB");
+});
+
+Deno.test("parseCancelData() accepts the button's data and nothing else", () => {
+  assertEquals(
+    parseCancelData(cancelKeyboard("abc123").inline_keyboard[0]![0]!.callback_data),
+    "abc123",
+  );
+  assertEquals(parseCancelData("cancel:k3j4h5g6f7"), "k3j4h5g6f7");
+  assertEquals(parseCancelData("cancel:"), null);
+  assertEquals(parseCancelData("cancel:ABC123"), null);
+  assertEquals(parseCancelData("cancel:abc"), null);
+  assertEquals(parseCancelData("cancel:abc123:x"), null);
+  assertEquals(parseCancelData("retry:abc123"), null);
+  assertEquals(parseCancelData(""), null);
+});
+
+function succeeded(overrides: JobInput = {}): Job {
+  return makeJob({
+    state: "succeeded",
+    startedAt: T0,
+    finishedAt: T0 + 150_000,
+    progress: {
+      title: "Road Trip",
+      total: 12,
+      done: 11,
+      failed: 1,
+      percent: 100,
+      failedTracks: ["Band – Lost Song"],
+    },
+    result: {
+      title: "Road Trip",
+      files: Array.from({ length: 11 }, (_, i) => ({ name: `Song ${i}.mp3`, size: 4_118_182 })),
+      totalBytes: 45_300_000,
+      totalDurationSeconds: 3_000,
+    },
+    ...overrides,
+  });
+}
+
+Deno.test("renderSummary() of a succeeded playlist shows counts, failures, length, size, time and links", () => {
+  const links = [
+    { name: "Song 0.mp3", url: "https://dl.example/f/0?sig=a&x=1" },
+    { name: "Song 1.mp3", url: "https://dl.example/f/1" },
+  ];
+  const text = renderSummary(succeeded(), { links, now: T0 + 200_000 });
+  assertEquals(
+    text,
+    [
+      "✅ <b>Road Trip</b> — 12 tracks",
+      "11 downloaded · 0 skipped · 1 failed",
+      "Failed:",
+      "• Band – Lost Song",
+      "🎧 Length: 50 min",
+      "💾 Size: 45.3 MB",
+      "⏱ Took 3 min",
+      "Job <code>abc123</code>",
+      "",
+      "📥 Downloads:",
+      '• <a href="https://dl.example/f/0?sig=a&amp;x=1">Song 0.mp3</a>',
+      '• <a href="https://dl.example/f/1">Song 1.mp3</a>',
+    ].join("\n"),
+  );
+  assertWellFormed(text);
+});
+
+Deno.test("renderSummary() omits the length when durations are unknown", () => {
+  const job = succeeded();
+  const result = { ...job.result!, totalDurationSeconds: undefined };
+  const text = renderSummary({ ...job, result }, { links: [], now: T0 });
+  assertNotMatch(text, /Length/);
+  assertStringIncludes(text, "💾 Size: 45.3 MB");
+  assertStringIncludes(text, "No download links available.");
+});
+
+Deno.test("renderSummary() presents a single link for many files as the whole set", () => {
+  const text = renderSummary(succeeded(), {
+    links: [{ name: "Road Trip", url: "https://dl.example/j/abc123/" }],
+    now: T0,
+  });
+  assertStringIncludes(
+    text,
+    '📦 All 11 files:\n• <a href="https://dl.example/j/abc123/">Road Trip</a>',
+  );
+});
+
+Deno.test("renderSummary() lists ten failed tracks, then how many more", () => {
+  const failedTracks = Array.from({ length: 25 }, (_, i) => `Track ${i}`);
+  const job = succeeded({ progress: { total: 30, done: 5, failed: 25, failedTracks } });
+  const text = renderSummary(job, { links: [], now: T0 });
+  assertStringIncludes(text, "• Track 9\n…and 15 more");
+  assertNotMatch(text, /Track 10\b/);
+});
+
+Deno.test("renderSummary() escapes HTML in titles, track names and link names", () => {
+  const job = succeeded({
+    progress: { total: 1, done: 0, failed: 1, failedTracks: ["<b>bad</b> & co"] },
+    result: { title: "<script>&", files: [], totalBytes: 0 },
+  });
+  const text = renderSummary(job, {
+    links: [{ name: "<i>x</i>.mp3", url: 'https://e.example/"><script>' }],
+    now: T0,
+  });
+  assertStringIncludes(text, "✅ <b>&lt;script&gt;&amp;</b> — 1 track");
+  assertStringIncludes(text, "• &lt;b&gt;bad&lt;/b&gt; &amp; co");
+  assertStringIncludes(
+    text,
+    '<a href="https://e.example/&quot;&gt;&lt;script&gt;">&lt;i&gt;x&lt;/i&gt;.mp3</a>',
+  );
+  assertWellFormed(text);
+});
+
+Deno.test("renderSummary() stays under the limit with 500 failed tracks, 300 files and huge names", () => {
+  const huge = '&<>"'.repeat(2_000);
+  const failedTracks = Array.from({ length: 500 }, (_, i) => `${huge} ${i}`);
+  const files = Array.from(
+    { length: 300 },
+    (_, i) => ({ name: `${huge}${i}.mp3`, size: 9_000_000 }),
+  );
+  const job = succeeded({
+    progress: { title: huge, total: 800, done: 300, failed: 500, failedTracks },
+    result: { title: huge, files, totalBytes: 2_700_000_000 },
+  });
+  const links = files.map((f, i) => ({ name: f.name, url: `https://dl.example/${i}?a=1&b=2` }));
+  const text = renderSummary(job, { links, now: T0 });
+  assert(text.length <= SUMMARY_MAX_CHARS, `length ${text.length}`);
+  assert(text.length < TELEGRAM_MESSAGE_LIMIT);
+  assertWellFormed(text);
+  const shown = text.match(/<a href=/g)?.length ?? 0;
+  assert(shown > 0, "some links are listed");
+  assertStringIncludes(text, `… and ${300 - shown} more files`);
+  const listedFailures = text.split("Failed:\n")[1]!.split("\n…and")[0]!.split("\n").length;
+  assert(listedFailures >= 1 && listedFailures <= 10, `${listedFailures} failures listed`);
+  assertStringIncludes(text, `\n…and ${500 - listedFailures} more\n`);
+});
+
+Deno.test("renderSummary() counts every link that did not fit, even a giant URL", () => {
+  const links = [
+    { name: "a.mp3", url: "https://dl.example/a" },
+    { name: "b.mp3", url: `https://dl.example/${"x".repeat(5_000)}` },
+  ];
+  const text = renderSummary(succeeded(), { links, now: T0 });
+  assertStringIncludes(text, '• <a href="https://dl.example/a">a.mp3</a>\n… and 1 more file ');
+  assert(text.length <= SUMMARY_MAX_CHARS);
+});
+
+Deno.test("renderSummary() of a failed job gives the reason, the job id and what to try", () => {
+  const job = makeJob({
+    state: "failed",
+    error: {
+      code: "no_results",
+      userMessage: "Spotify found no songs for this link.",
+      detail: "x",
+    },
+  });
+  assertEquals(
+    renderSummary(job, { links: [], now: T0 }),
+    [
+      "❌ Download failed: Spotify found no songs for this link.",
+      "Job <code>abc123</code> · playlist",
+      "What to try: Check the link, or try another track.",
+    ].join("\n"),
+  );
+});
+
+Deno.test("renderSummary() of a failed job does not repeat advice the message already gives", () => {
+  const job = makeJob({
+    state: "failed",
+    error: { code: "timeout", userMessage: "It took too long. Try a smaller playlist <10 songs." },
+  });
+  const text = renderSummary(job, { links: [], now: T0 });
+  assertEquals(
+    text,
+    "❌ Download failed: It took too long. Try a smaller playlist &lt;10 songs.\n" +
+      "Job <code>abc123</code> · playlist",
+  );
+  assertNotMatch(text, /never shown|detail/);
+});
+
+Deno.test("renderSummary() never shows the technical error detail", () => {
+  const job = makeJob({
+    state: "failed",
+    error: { code: "internal", userMessage: "Something broke.", detail: "Traceback SECRET-PATH" },
+  });
+  const text = renderSummary(job, { links: [], now: T0 });
+  assertNotMatch(text, /SECRET-PATH/);
+  assertStringIncludes(
+    text,
+    "What to try: Try again; if it keeps happening, tell the bot's admin.",
+  );
+});
+
+Deno.test("renderSummary() of a cancelled job", () => {
+  const text = renderSummary(makeJob({ state: "cancelled" }), { links: [], now: T0 });
+  assertEquals(text, "🚫 Job <code>abc123</code> cancelled.");
+});
+
+Deno.test("renderJobLine() shows id, state, kind, title and age", () => {
+  assertEquals(
+    renderJobLine(running({ percent: 40.6, title: "Mix" }), undefined, T0 + 300_000),
+    "<code>abc123</code> · running 40% · playlist · <b>Mix</b> · 5 min ago",
+  );
+  assertEquals(
+    renderJobLine(makeJob({ kind: "album" }), 2, T0 + 30_000),
+    "<code>abc123</code> · queued #2 · album · 30 s ago",
+  );
+  assertEquals(
+    renderJobLine(makeJob({ state: "failed", finishedAt: T0 + 60_000 }), undefined, T0 + 180_000),
+    "<code>abc123</code> · failed · playlist · 2 min ago",
+  );
+  assertMatch(renderJobLine(running({ title: "<x>" }), undefined, T0), /<b>&lt;x&gt;<\/b>/);
+});
