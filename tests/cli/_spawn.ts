@@ -24,7 +24,15 @@ export async function runCli(
   options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {},
 ): Promise<CliRun> {
   const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--config", `${ROOT}deno.json`, ...PERMISSION_FLAGS, `${ROOT}main.ts`, ...args],
+    args: [
+      "run",
+      "--quiet",
+      "--config",
+      `${ROOT}deno.json`,
+      ...PERMISSION_FLAGS,
+      `${ROOT}main.ts`,
+      ...args,
+    ],
     cwd: options.cwd ?? ROOT,
     clearEnv: true,
     env: {
@@ -57,6 +65,8 @@ export async function runCli(
 export function assertCleanOutput(run: CliRun): void {
   const all = run.stdout + run.stderr;
   for (const noise of ["DeprecationWarning", "punycode", "node:", "    at "]) {
-    if (all.includes(noise)) throw new Error(`unexpected ${JSON.stringify(noise)} in output:\n${all}`);
+    if (all.includes(noise)) {
+      throw new Error(`unexpected ${JSON.stringify(noise)} in output:\n${all}`);
+    }
   }
 }

@@ -35,7 +35,7 @@ Deno.test("check-config on a broken file prints every problem and exits 1", asyn
       `${dir}/bot.toml`,
       [
         "[telegram]",
-        'alowed_user_ids = [1]',
+        "alowed_user_ids = [1]",
         'api_root = "not a url"',
         "",
         "[jobs]",

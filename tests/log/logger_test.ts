@@ -16,7 +16,10 @@ Deno.test("JSON logs carry the stable field set and never the token", async () =
       "update handled",
       { duration_ms: 12 },
     );
-    appLogger("jobs").warn("failed", { job_id: "abc123", url: `https://api.telegram.org/bot${TOKEN}/getMe` });
+    appLogger("jobs").warn("failed", {
+      job_id: "abc123",
+      url: `https://api.telegram.org/bot${TOKEN}/getMe`,
+    });
     appLogger("http").error("secret leaked? signing-secret-value-0123456789abcdef");
     appLogger("jobs").debug("below the level");
   } finally {

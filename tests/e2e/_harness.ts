@@ -1,0 +1,102 @@
+/**
+ * Starts the whole application (`createApp`, the production composition root) against the Bot API
+ * emulator, with a scripted spotDL on the configured command path.
+ *
+ * @module
+ */
+import "../../src/runtime/quiet_node_warnings.ts";
+import { type App, createApp } from "../../src/app.ts";
+import { type Config, type ConfigInput, configSchema } from "../../src/config/schema.ts";
+import { silentLogger } from "../../src/log/logger.ts";
+import { TelegramEmulator } from "../../src/sandbox/emulator.ts";
+
+/** The scripted spotDL. */
+export const FAKE_SPOTDL = new URL("../fixtures/fake_spotdl", import.meta.url).pathname;
+/** A whitelisted user. */
+export const ALICE = { id: 1001, first_name: "Alice" };
+/** Another whitelisted user. */
+export const BOB = { id: 1002, first_name: "Bob" };
+/** An admin. */
+export const ADMIN = { id: 1003, first_name: "Ada" };
+/** Someone not on the whitelist. */
+export const MALLORY = { id: 6666, first_name: "Mallory" };
+
+/** A playlist link. */
+export const PLAYLIST = "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M";
+/** A track link. */
+export const TRACK = "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT";
+
+/** A running bot and its emulator. */
+export interface TestBot {
+  app: App;
+  emulator: TelegramEmulator;
+  config: Config;
+  dataDir: string;
+  /** Base URL of the bot's HTTP server. */
+  httpBase: string;
+  /** Stops the app and emulator and removes the data dir (unless `keepData`). */
+  close(options?: { keepData?: boolean }): Promise<void>;
+}
+
+/** Options for {@linkcode startTestBot}. */
+export interface TestBotOptions {
+  /** Environment for the fake downloader (FAKE_SPOTDL_MODE, FAKE_SPOTDL_TRACKS, …). */
+  downloaderEnv?: Record<string, string>;
+  /** Extra config, merged over the test defaults. */
+  config?: (base: ConfigInput) => ConfigInput;
+  /** Re-use a data dir (restart tests). */
+  dataDir?: string;
+  /** Re-use an emulator (restart tests). */
+  emulator?: TelegramEmulator;
+  now?: () => number;
+}
+
+/** Starts the real app against a fresh emulator; `close()` tears everything down. */
+export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
+  const emulator = options.emulator ?? await TelegramEmulator.start();
+  const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "dlbot-e2e-" });
+  const base: ConfigInput = {
+    telegram: {
+      api_root: emulator.apiRoot,
+      allowed_user_ids: [ALICE.id, BOB.id],
+      admin_user_ids: [ADMIN.id],
+    },
+    http: { listen: "127.0.0.1:0", public_base_url: "http://files.example.test/dl" },
+    storage: { data_dir: dataDir },
+    downloader: {
+      command: FAKE_SPOTDL,
+      env: { FAKE_SPOTDL_DELAY: "0.02", ...options.downloaderEnv },
+      kill_grace_seconds: 1,
+    },
+    jobs: { lease_seconds: 5 },
+    shutdown: { grace_seconds: 1 },
+  };
+  const config = configSchema.parse(options.config ? options.config(base) : base);
+  const app = await createApp({
+    config,
+    logger: silentLogger,
+    token: emulator.token,
+    now: options.now,
+  });
+  await app.start();
+  const httpBase = `http://${app.httpAddress.hostname}:${app.httpAddress.port}`;
+  return {
+    app,
+    emulator,
+    config,
+    dataDir,
+    httpBase,
+    async close(closeOptions) {
+      await app.stop();
+      if (!options.emulator) await emulator.close();
+      if (!closeOptions?.keepData && !options.dataDir) {
+        await Deno.remove(dataDir, { recursive: true });
+      }
+    },
+  };
+}
+
+/** Rewrites a public download link to the test server's address. */
+export function localUrl(bot: TestBot, publicUrl: string): string {
+  return publicUrl.replace("http://files.example.test/dl", bot.httpBase);
+}

@@ -1,0 +1,158 @@
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
+import { ALICE, BOB, localUrl, MALLORY, PLAYLIST, startTestBot, TRACK } from "./_harness.ts";
+
+const JOB_ID = /Job <code>([a-z0-9]{6,32})<\/code>|job <code>([a-z0-9]{6,32})<\/code>/i;
+
+function jobIdFrom(raw: string | undefined): string {
+  const match = raw?.match(/<code>([a-z0-9]{6,32})<\/code>/);
+  if (!match?.[1]) throw new Error(`no job id in ${JSON.stringify(raw)}`);
+  return match[1];
+}
+
+Deno.test("a playlist download shows progress, then a summary whose signed link serves the file", async () => {
+  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_TRACKS: "3" } });
+  try {
+    bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
+    const status = await bot.emulator.waitForBotMessage(ALICE.id, /queued|Downloading/);
+    assertEquals(status.replyMarkup?.inline_keyboard[0]?.[0]?.text, "Cancel");
+    const jobId = jobIdFrom(status.rawText);
+
+    const summary = await bot.emulator.waitForBotMessage(ALICE.id, /✅/, { timeoutMs: 20_000 });
+    assertStringIncludes(summary.text ?? "", "3 tracks");
+    const statusAfter = bot.emulator.chat(ALICE.id).find((m) => m.messageId === status.messageId)!;
+    assert(statusAfter.editCount >= 1, "the status message was edited with progress");
+    assertEquals(statusAfter.replyMarkup?.inline_keyboard.length ?? 0, 0, "Cancel button removed");
+
+    const links = [...(summary.rawText ?? "").matchAll(/href="([^"]+)"/g)].map((m) => m[1]!);
+    assertEquals(links.length, 3, `three links in ${summary.rawText}`);
+    const url = localUrl(bot, links[0]!.replaceAll("&amp;", "&"));
+    assertStringIncludes(url, `/files/${jobId}/`);
+    const response = await fetch(url);
+    assertEquals(response.status, 200);
+    const body = new Uint8Array(await response.arrayBuffer());
+    const name = decodeURIComponent(new URL(url).pathname.split("/").pop()!);
+    const onDisk = await Deno.readFile(`${bot.dataDir}/downloads/${jobId}/${name}`);
+    assertEquals(body, onDisk);
+
+    const tampered = url.replace(/sig=[^&]+/, "sig=" + "A".repeat(43));
+    const forbidden = await fetch(tampered);
+    await forbidden.body?.cancel();
+    assertEquals(forbidden.status, 403);
+  } finally {
+    await bot.close();
+  }
+});
+
+Deno.test("an outsider gets one refusal with their id and no job is created", async () => {
+  const bot = await startTestBot();
+  try {
+    bot.emulator.sendText(MALLORY, `/download ${PLAYLIST}`);
+    const refusal = await bot.emulator.waitForBotMessage(MALLORY.id, /private/);
+    assertStringIncludes(refusal.text ?? "", String(MALLORY.id));
+    bot.emulator.sendText(MALLORY, "/status");
+    bot.emulator.sendText(MALLORY, "/help");
+    bot.emulator.sendText(ALICE, "/status");
+    await bot.emulator.waitForBotMessage(ALICE.id, /no jobs/);
+    const toMallory = bot.emulator.botMessages(MALLORY.id);
+    assert(toMallory.length <= 2, `refusals are rate-limited, got ${toMallory.length}`);
+    for (const message of toMallory) assertStringIncludes(message.text ?? "", "private");
+    assertEquals(
+      bot.emulator.callsTo("sendMessage").filter((c) => String(c.params.text).includes("queued"))
+        .length,
+      0,
+    );
+  } finally {
+    await bot.close();
+  }
+});
+
+Deno.test("the same link twice returns the same job; /status lists it; others cannot see it", async () => {
+  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_DELAY: "0.3" } });
+  try {
+    bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
+    const first = await bot.emulator.waitForBotMessage(ALICE.id, JOB_ID);
+    const jobId = jobIdFrom(first.rawText);
+    bot.emulator.sendText(ALICE, `/download ${PLAYLIST}?si=abc`);
+    const second = await bot.emulator.waitForBotMessage(ALICE.id, /already asked/);
+    assertEquals(jobIdFrom(second.rawText), jobId);
+
+    bot.emulator.sendText(ALICE, "/status");
+    const list = await bot.emulator.waitForBotMessage(ALICE.id, /recent jobs/);
+    assertStringIncludes(list.rawText ?? "", jobId);
+
+    bot.emulator.sendText(BOB, `/status ${jobId}`);
+    const hidden = await bot.emulator.waitForBotMessage(BOB.id, /No job with id/);
+    assertStringIncludes(hidden.text ?? "", jobId);
+    bot.emulator.sendText(BOB, `/cancel ${jobId}`);
+    await bot.emulator.waitFor(() => bot.emulator.botMessages(BOB.id).length === 2);
+    assertMatch(bot.emulator.botMessages(BOB.id)[1]!.text ?? "", /No job with id/);
+  } finally {
+    await bot.close();
+  }
+});
+
+Deno.test("cancel from the button stops the download and removes its files", async () => {
+  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_MODE: "hang" } });
+  try {
+    bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
+    const status = await bot.emulator.waitForBotMessage(ALICE.id, /Downloading/);
+    const jobId = jobIdFrom(status.rawText);
+    const button = status.replyMarkup!.inline_keyboard[0]![0]! as { callback_data?: string };
+    bot.emulator.pressButton(
+      ALICE,
+      { chatId: ALICE.id, messageId: status.messageId },
+      button.callback_data!,
+    );
+    await bot.emulator.waitForBotMessage(ALICE.id, /cancelled/i, { timeoutMs: 15_000 });
+    const dir = `${bot.dataDir}/downloads/${jobId}`;
+    await bot.emulator.waitFor(async () => !(await exists(dir)) || undefined);
+    bot.emulator.sendText(ALICE, `/status ${jobId}`);
+    await bot.emulator.waitForBotMessage(ALICE.id, /🚫/);
+  } finally {
+    await bot.close();
+  }
+});
+
+Deno.test("bad input gets a clear answer: malformed link, unknown job id, missing argument", async () => {
+  const bot = await startTestBot();
+  try {
+    bot.emulator.sendText(ALICE, "/download https://example.com/song.mp3");
+    const bad = await bot.emulator.waitForBotMessage(ALICE.id, /Only Spotify links/);
+    assertStringIncludes(bad.text ?? "", "https://open.spotify.com/album/");
+    bot.emulator.sendText(ALICE, "/download");
+    await bot.emulator.waitForBotMessage(ALICE.id, /Send the link after the command/);
+    bot.emulator.sendText(ALICE, "/status zzzzzzzz");
+    await bot.emulator.waitForBotMessage(ALICE.id, /No job with id zzzzzzzz/);
+    bot.emulator.sendText(ALICE, "/cancel ../../etc");
+    await bot.emulator.waitForBotMessage(ALICE.id, /No job with id/);
+    bot.emulator.sendText(ALICE, "/cancel");
+    await bot.emulator.waitForBotMessage(ALICE.id, /Which job/);
+    bot.emulator.sendText(ALICE, "/frobnicate");
+    await bot.emulator.waitForBotMessage(ALICE.id, /don't know that command/);
+  } finally {
+    await bot.close();
+  }
+});
+
+Deno.test("a pasted link without /download starts a job, and a single track arrives as audio", async () => {
+  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_MODE: "single" } });
+  try {
+    bot.emulator.sendText(ALICE, TRACK);
+    await bot.emulator.waitForBotMessage(ALICE.id, /✅/, { timeoutMs: 20_000 });
+    const audio = await bot.emulator.waitFor(() =>
+      bot.emulator.botMessages(ALICE.id).find((m) => m.audio)
+    );
+    assertMatch(audio.audio?.fileName ?? "", /\.mp3$/);
+  } finally {
+    await bot.close();
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
