@@ -1,0 +1,207 @@
+/**
+ * Signed, expiring download links.
+ *
+ * A link is `<path>?exp=<unix seconds>&sig=<base64url HMAC-SHA256>` where the MAC covers the path
+ * and the expiry. The path of a download is `/files/<jobId>/<encodeURIComponent(fileName)>`
+ * ({@linkcode fileLinkPath}); the server re-encodes the decoded name before verifying, so clients
+ * that encode a few characters differently still match.
+ *
+ * @module
+ */
+import { signingSecretKey } from "../kv/keys.ts";
+
+/** What {@linkcode LinkSigner.verify} concluded. */
+export type LinkVerdict = "ok" | "expired" | "invalid";
+
+/** Options of {@linkcode LinkSigner}. */
+export interface LinkSignerOptions {
+  /** Current time in milliseconds since the epoch (like `Date.now`); for tests. */
+  now?: () => number;
+}
+
+/** Job ids as produced by the job layer (see `src/jobs/model.ts`). */
+export const JOB_ID_PATTERN = /^[a-z0-9]{6,32}$/;
+
+/** Secrets shorter than this are refused: a guessable key makes every link forgeable. */
+const MIN_SECRET_BYTES = 16;
+/** Expiry timestamps are whole seconds; more than 12 digits is nonsense (year 33658). */
+const EXP_PATTERN = /^\d{1,12}$/;
+/** A base64url HMAC-SHA256 is 43 characters without padding. */
+const SIG_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** Signs and verifies download links with HMAC-SHA256 (WebCrypto). */
+export class LinkSigner {
+  readonly #key: Promise<CryptoKey>;
+  readonly #now: () => number;
+
+  /**
+   * Prepares a signer; the WebCrypto key is imported in the background. Prefer
+   * {@linkcode LinkSigner.fromSecret}, which reports a bad secret right away.
+   *
+   * @throws {TypeError} when the secret is shorter than 16 bytes.
+   */
+  constructor(secret: string | Uint8Array, options: LinkSignerOptions = {}) {
+    const bytes = typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
+    if (bytes.length < MIN_SECRET_BYTES) {
+      throw new TypeError(`link signing secret must be at least ${MIN_SECRET_BYTES} bytes`);
+    }
+    this.#now = options.now ?? Date.now;
+    this.#key = crypto.subtle.importKey(
+      "raw",
+      new Uint8Array(bytes),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    // Errors surface on first use (or in fromSecret); avoid an unhandled rejection meanwhile.
+    this.#key.catch(() => {});
+  }
+
+  /** Creates a signer whose key is ready to use. */
+  static async fromSecret(
+    secret: string | Uint8Array,
+    options: LinkSignerOptions = {},
+  ): Promise<LinkSigner> {
+    const signer = new LinkSigner(secret, options);
+    await signer.#key;
+    return signer;
+  }
+
+  /**
+   * Signs `path` (which must not contain a query) until `expiresAt` (Unix seconds) and returns
+   * `${path}?exp=…&sig=…`.
+   */
+  async sign(path: string, expiresAt: number): Promise<string> {
+    if (!Number.isSafeInteger(expiresAt) || expiresAt < 0) {
+      throw new TypeError(`expiresAt must be whole Unix seconds, got ${expiresAt}`);
+    }
+    if (path.includes("?") || path.includes("#")) {
+      throw new TypeError("a signed path must not contain a query or fragment");
+    }
+    const exp = String(expiresAt);
+    const mac = await crypto.subtle.sign("HMAC", await this.#key, message(path, exp));
+    return `${path}?exp=${exp}&sig=${toBase64Url(new Uint8Array(mac))}`;
+  }
+
+  /**
+   * Checks a link: "invalid" when the signature does not match this path and expiry (or either is
+   * malformed or missing), "expired" when it matches but the expiry has passed, "ok" otherwise.
+   * The MAC comparison is constant-time (`crypto.subtle.verify`).
+   */
+  async verify(
+    path: string,
+    exp: string | number | null | undefined,
+    sig: string | null | undefined,
+  ): Promise<LinkVerdict> {
+    const expText = exp === null || exp === undefined ? "" : String(exp);
+    if (!EXP_PATTERN.test(expText) || !sig || !SIG_PATTERN.test(sig)) return "invalid";
+    const mac = fromBase64Url(sig);
+    if (!mac) return "invalid";
+    const valid = await crypto.subtle.verify("HMAC", await this.#key, mac, message(path, expText));
+    if (!valid) return "invalid";
+    return Number(expText) * 1000 <= this.#now() ? "expired" : "ok";
+  }
+}
+
+/**
+ * The canonical path of one produced file: `/files/<jobId>/<encodeURIComponent(fileName)>`.
+ *
+ * @throws {TypeError} when the job id or the file name could not be served back (see
+ *   {@linkcode isServableFileName}).
+ */
+export function fileLinkPath(jobId: string, fileName: string): string {
+  if (!JOB_ID_PATTERN.test(jobId)) throw new TypeError(`not a job id: ${JSON.stringify(jobId)}`);
+  if (!isServableFileName(fileName)) {
+    throw new TypeError(`file name cannot be linked: ${JSON.stringify(fileName)}`);
+  }
+  return `/files/${jobId}/${encodeURIComponent(fileName)}`;
+}
+
+/** A parsed `/files/<jobId>/<name>` request path. */
+export interface FileLinkTarget {
+  jobId: string;
+  /** The decoded file name; a single path segment. */
+  fileName: string;
+  /** The canonical path the signature covers. */
+  canonicalPath: string;
+}
+
+/**
+ * Parses the raw (still percent-encoded) path of a request for a file. Returns undefined when it
+ * is not exactly `/files/<jobId>/<one file name>` or the name could escape the job's directory.
+ */
+export function parseFileLinkPath(rawPathname: string): FileLinkTarget | undefined {
+  const match = /^\/files\/([^/]+)\/([^/]+)$/.exec(rawPathname);
+  if (!match) return undefined;
+  const [, jobId = "", encodedName = ""] = match;
+  if (!JOB_ID_PATTERN.test(jobId)) return undefined;
+  let fileName: string;
+  try {
+    fileName = decodeURIComponent(encodedName);
+  } catch {
+    return undefined;
+  }
+  if (!isServableFileName(fileName)) return undefined;
+  return { jobId, fileName, canonicalPath: `/files/${jobId}/${encodeURIComponent(fileName)}` };
+}
+
+/**
+ * Whether a file name is one path segment that stays inside its directory: not empty, not `.` or
+ * `..`, no `/`, `\` or control characters (NUL included), at most 255 bytes.
+ */
+export function isServableFileName(name: string): boolean {
+  if (name === "" || name === "." || name === "..") return false;
+  // deno-lint-ignore no-control-regex
+  if (/[/\\\u0000-\u001f\u007f]/.test(name)) return false;
+  return new TextEncoder().encode(name).length <= 255;
+}
+
+/**
+ * The full public URL of a signed path: `publicBaseUrl` may carry a base path
+ * (`https://x.example/dlbot/`) and any number of trailing slashes.
+ */
+export function publicFileUrl(publicBaseUrl: string, signedPathAndQuery: string): string {
+  const base = new URL(publicBaseUrl);
+  const basePath = base.pathname.replace(/\/+$/, "");
+  const rest = signedPathAndQuery.startsWith("/") ? signedPathAndQuery : `/${signedPathAndQuery}`;
+  return `${base.origin}${basePath}${rest}`;
+}
+
+/**
+ * The link signing secret: `configured` when set, otherwise the one stored in KV under
+ * `signingSecretKey()`, created there (32 random bytes, base64url) when missing. Creation is an
+ * atomic check-and-set, so instances sharing one KV all end up with the same secret.
+ */
+export async function loadOrCreateSigningSecret(kv: Deno.Kv, configured?: string): Promise<string> {
+  if (configured) return configured;
+  const key = signingSecretKey();
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const current = await kv.get<unknown>(key);
+    if (typeof current.value === "string" && current.value.length >= 32) return current.value;
+    // Missing (or unusable, e.g. written by hand): replace it unless someone else got there first.
+    const secret = toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+    const result = await kv.atomic().check(current).set(key, secret).commit();
+    if (result.ok) return secret;
+  }
+  throw new Error("could not load or store the link signing secret in KV (too much contention)");
+}
+
+function message(path: string, exp: string): Uint8Array<ArrayBuffer> {
+  return new TextEncoder().encode(`${path}\n${exp}`);
+}
+
+/** Base64url without padding. */
+export function toBase64Url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
+  try {
+    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
