@@ -1,0 +1,60 @@
+/**
+ * Helpers shared by tests: a Bot API emulator that is always closed, temporary directories that
+ * are always removed, and the permission flags the compiled binary runs with.
+ *
+ * @module
+ */
+import { TelegramEmulator } from "../src/sandbox/emulator.ts";
+import type { EmulatorOptions } from "../src/sandbox/emulator_types.ts";
+
+/** The repository root, ending in "/". */
+export const REPO_ROOT: string = new URL("../", import.meta.url).pathname;
+
+/** The permission flags the compiled binary gets (scripts/permissions.txt), one per element. */
+export const PERMISSION_FLAGS: string[] = Deno.readTextFileSync(
+  `${REPO_ROOT}scripts/permissions.txt`,
+).split("\n").map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"));
+
+/** Runs `fn` with a fresh emulator and closes it afterwards, even when `fn` throws. */
+export async function withEmulator<T>(
+  fn: (emulator: TelegramEmulator) => Promise<T>,
+  options?: EmulatorOptions,
+): Promise<T> {
+  const emulator = await TelegramEmulator.start(options);
+  try {
+    return await fn(emulator);
+  } finally {
+    await emulator.close();
+  }
+}
+
+/** A temporary directory, removed with everything in it on dispose. */
+export interface TempDir extends AsyncDisposable {
+  /** Absolute path. */
+  path: string;
+  /** Joins `parts` onto the directory path. */
+  join(...parts: string[]): string;
+}
+
+/**
+ * Creates a temporary directory; use it with `await using dir = await tempDir();` so it is
+ * removed when the test ends.
+ */
+export async function tempDir(prefix = "dlbot-test-"): Promise<TempDir> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    join: (...parts) => [path, ...parts].join("/"),
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+    },
+  };
+}
+
+/** Runs `fn` with a temporary directory that is removed afterwards. */
+export async function withTempDir<T>(fn: (path: string) => Promise<T>): Promise<T> {
+  await using dir = await tempDir();
+  return await fn(dir.path);
+}
