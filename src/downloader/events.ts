@@ -32,6 +32,8 @@ export type DownloaderEvent =
     type: "error";
     errorClass: string;
     message: string;
+    /** The song the error is about, when the line names it (`No results found for song: <name>`). */
+    track?: string;
     /** `Retry will occur after: <seconds>` from Spotify rate limiting. */
     retryAfterSeconds?: number;
   }

@@ -1,0 +1,144 @@
+/**
+ * What a download left in its directory: the audio files (for the job result) and the partial
+ * files to clean up after a cancel or timeout.
+ *
+ * @module
+ */
+import type { JobFile } from "../jobs/model.ts";
+import { resolveExecutable } from "./command.ts";
+import { probeDuration } from "./ffprobe.ts";
+
+/** File extensions counted as results (compared case-insensitively). */
+export const AUDIO_EXTENSIONS: readonly string[] = ["mp3", "flac", "ogg", "opus", "m4a", "wav"];
+
+/** Suffixes of unfinished files left by yt-dlp, ffmpeg and spotDL. */
+export const PARTIAL_SUFFIXES: readonly string[] = [".part", ".temp", ".tmp", ".ytdl"];
+
+/** Options for {@linkcode inspectOutput}. */
+export interface InspectOptions {
+  /**
+   * ffprobe executable for durations. `undefined`: look up `ffprobe` on PATH; `null`: do not
+   * measure durations.
+   */
+  ffprobe?: string | null;
+}
+
+/** The audio files a job produced. */
+export interface OutputSummary {
+  /** Sorted by name; names are relative to the directory, with `/` between folders. */
+  files: JobFile[];
+  totalBytes: number;
+  /** Sum of durations, present only when ffprobe measured every file (and there is at least one). */
+  totalDurationSeconds?: number;
+}
+
+interface FoundFile {
+  name: string;
+  path: string;
+  size: number;
+}
+
+/**
+ * Lists the audio files under `dir` (recursively, since an output template may create folders),
+ * ignoring hidden entries, symbolic links and unfinished files (`.part`, `.temp`, `.tmp`, `.ytdl`).
+ * Measures durations with ffprobe when available.
+ */
+export async function inspectOutput(
+  dir: string,
+  options: InspectOptions = {},
+): Promise<OutputSummary> {
+  const found: FoundFile[] = [];
+  for await (const file of walkFiles(dir, "")) {
+    if (isAudioFile(file.name)) found.push(file);
+  }
+  found.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+  const ffprobe = options.ffprobe === undefined
+    ? await resolveExecutable("ffprobe", envPath())
+    : options.ffprobe;
+
+  const files: JobFile[] = [];
+  let totalBytes = 0;
+  let totalDuration = 0;
+  let allMeasured = ffprobe !== null && found.length > 0;
+  for (const file of found) {
+    totalBytes += file.size;
+    const duration = ffprobe === null ? undefined : await probeDuration(file.path, ffprobe);
+    if (duration === undefined) {
+      allMeasured = false;
+      files.push({ name: file.name, size: file.size });
+    } else {
+      totalDuration += duration;
+      files.push({ name: file.name, size: file.size, durationSeconds: duration });
+    }
+  }
+  return {
+    files,
+    totalBytes,
+    ...(allMeasured ? { totalDurationSeconds: totalDuration } : {}),
+  };
+}
+
+/**
+ * Deletes unfinished files (`.part`, `.temp`, `.tmp`, `.ytdl`) under `dir`, recursively; finished
+ * songs stay. Returns the relative names removed. A missing directory is not an error.
+ */
+export async function removePartialFiles(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for await (const file of walkFiles(dir, "", true)) {
+    if (!isPartialFile(file.name)) continue;
+    try {
+      await Deno.remove(file.path);
+      removed.push(file.name);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  return removed;
+}
+
+function isAudioFile(name: string): boolean {
+  const base = name.slice(name.lastIndexOf("/") + 1);
+  if (base.startsWith(".") || isPartialFile(name)) return false;
+  const dot = base.lastIndexOf(".");
+  return dot > 0 && AUDIO_EXTENSIONS.includes(base.slice(dot + 1).toLowerCase());
+}
+
+function isPartialFile(name: string): boolean {
+  const lower = name.toLowerCase();
+  return PARTIAL_SUFFIXES.some((suffix) => lower.endsWith(suffix));
+}
+
+async function* walkFiles(
+  dir: string,
+  prefix: string,
+  includeHidden = false,
+): AsyncGenerator<FoundFile> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  for (const entry of entries) {
+    if (entry.isSymlink) continue;
+    if (!includeHidden && entry.name.startsWith(".")) continue;
+    const path = `${dir}/${entry.name}`;
+    const name = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory) {
+      yield* walkFiles(path, name, includeHidden);
+    } else if (entry.isFile) {
+      const info = await Deno.stat(path).catch(() => null);
+      if (info) yield { name, path, size: info.size };
+    }
+  }
+}
+
+function envPath(): string | undefined {
+  try {
+    return Deno.env.get("PATH");
+  } catch {
+    return undefined;
+  }
+}

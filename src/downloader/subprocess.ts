@@ -1,0 +1,291 @@
+/**
+ * The downloader as a subprocess (spotDL by default): argument array, no shell, output parsed line
+ * by line from standard output and standard error, stopped on cancel or timeout.
+ *
+ * Stopping: on Unix the child is started with `detached: true`, which makes it the leader of a new
+ * session and process group (pgid = pid), so signals go to `-pid` and reach spotDL's yt-dlp and
+ * ffmpeg children too: SIGTERM first, SIGKILL after the grace period. Once the leader has exited,
+ * whatever is left in its group gets SIGKILL, so no stray child keeps running or keeps the output
+ * pipes open. (A detached child does not die with the bot; the systemd unit's control-group kill
+ * covers a crash of the bot itself.)
+ *
+ * After a cancel or timeout, `run()` removes unfinished files (`.part`, `.temp`, `.tmp`, `.ytdl`)
+ * from the output directory; finished songs stay (the job worker decides what to keep).
+ *
+ * @module
+ */
+import { stripAnsi } from "./ansi.ts";
+import { buildArgs, resolveExecutable } from "./command.ts";
+import type { DownloaderEvent } from "./events.ts";
+import { readLines } from "./lines.ts";
+import { removePartialFiles } from "./output_files.ts";
+import { createParser, type OutputFormat } from "./parser.ts";
+import type { Downloader, DownloaderCheck, DownloadOutcome, DownloadRequest } from "./types.ts";
+
+/** The logging this module needs; the app's logger satisfies it. */
+export interface DownloaderLogger {
+  debug(message: string, properties?: Record<string, unknown>): void;
+  info(message: string, properties?: Record<string, unknown>): void;
+  warn(message: string, properties?: Record<string, unknown>): void;
+}
+
+/** Options for {@linkcode SubprocessDownloader}. */
+export interface SubprocessDownloaderOptions {
+  /** Executable name (looked up on PATH) or path. */
+  command: string;
+  /** Argument template; `{url}` and `{output_dir}` are substituted (see `buildArgs`). */
+  args: readonly string[];
+  /** Output protocol. */
+  format: OutputFormat;
+  /** A run longer than this is stopped and reported as `timeout`. */
+  timeoutMs: number;
+  /** Time between SIGTERM and SIGKILL when stopping. */
+  killGraceMs: number;
+  /** Extra environment variables for the process (on top of the bot's own and the defaults). */
+  env?: Record<string, string>;
+  logger?: DownloaderLogger;
+}
+
+/**
+ * Environment defaults for the child, overridable through `options.env`: unbuffered Python output
+ * (live progress through a pipe), UTF-8 output (spotDL fails songs with non-ASCII names otherwise)
+ * and a wide console so rich does not wrap long song names across lines.
+ */
+export const DEFAULT_CHILD_ENV: Readonly<Record<string, string>> = {
+  PYTHONUNBUFFERED: "1",
+  PYTHONIOENCODING: "utf-8",
+  COLUMNS: "320",
+};
+
+/** How many standard error (and unrecognised or error) lines an outcome keeps for the log. */
+export const STDERR_TAIL_LINES = 20;
+
+/** How long to wait for the output pipes to close after the process exited. */
+export const DRAIN_TIMEOUT_MS = 5_000;
+
+const SPOTDL_HINT =
+  "install it with `pipx install spotdl` (and ffmpeg: `spotdl --download-ffmpeg` or your package " +
+  "manager), or set downloader.command in config/bot.toml";
+
+const NO_LOGGER: DownloaderLogger = { debug() {}, info() {}, warn() {} };
+
+/** Runs the configured downloader executable. */
+export class SubprocessDownloader implements Downloader {
+  readonly #options: SubprocessDownloaderOptions;
+  readonly #logger: DownloaderLogger;
+
+  constructor(options: SubprocessDownloaderOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? NO_LOGGER;
+  }
+
+  /** Resolves the executable without running it. */
+  async check(): Promise<DownloaderCheck> {
+    const path = await this.#resolve();
+    if (path !== null) return { ok: true, path };
+    return { ok: false, ...missingText(this.#options.command) };
+  }
+
+  /** Runs one download; see the module documentation for how it stops. Never throws for downloader failures. */
+  async run(request: DownloadRequest): Promise<DownloadOutcome> {
+    if (request.signal.aborted) return { kind: "cancelled", stderrTail: [] };
+    const path = await this.#resolve();
+    if (path === null) {
+      const text = missingText(this.#options.command);
+      return { kind: "missing", message: `${text.message}; ${text.hint}` };
+    }
+    await Deno.mkdir(request.outputDir, { recursive: true });
+    const args = buildArgs(this.#options.args, { url: request.url, output_dir: request.outputDir });
+
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(path, {
+        args,
+        cwd: request.outputDir,
+        env: { ...DEFAULT_CHILD_ENV, ...this.#options.env },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        detached: USE_PROCESS_GROUPS,
+      }).spawn();
+    } catch (error) {
+      if (isMissingError(error)) {
+        return {
+          kind: "missing",
+          message: `${this.#options.command} cannot be run: ${errorMessage(error)}`,
+        };
+      }
+      throw error;
+    }
+
+    const started = Date.now();
+    this.#logger.info("downloader started", {
+      command: path,
+      pid: child.pid,
+      url: request.url,
+      output_dir: request.outputDir,
+    });
+    return await this.#supervise(child, request, started);
+  }
+
+  async #supervise(
+    child: Deno.ChildProcess,
+    request: DownloadRequest,
+    started: number,
+  ): Promise<DownloadOutcome> {
+    const parser = createParser(this.#options.format);
+    const tail: string[] = [];
+    const remember = (line: string) => {
+      tail.push(line);
+      if (tail.length > STDERR_TAIL_LINES) tail.shift();
+    };
+    const handle = (raw: string, source: "stdout" | "stderr") => {
+      const line = stripAnsi(raw).trimEnd();
+      if (source === "stderr" && line.trim() !== "") remember(line);
+      let events: DownloaderEvent[];
+      try {
+        events = parser.parseLine(raw);
+      } catch (error) {
+        this.#logger.warn("downloader output parser failed", { error: errorMessage(error), line });
+        events = [{ type: "unknown", line }];
+      }
+      for (const event of events) {
+        if (source === "stdout" && (event.type === "unknown" || event.type === "error")) {
+          remember(line);
+        }
+        if (event.type === "unknown") this.#logger.debug("downloader output", { source, line });
+        try {
+          request.onEvent(event);
+        } catch (error) {
+          this.#logger.warn("downloader event handler failed", { error: errorMessage(error) });
+        }
+      }
+    };
+
+    let exited = false;
+    let stopReason: "cancelled" | "timeout" | null = null;
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const stop = (reason: "cancelled" | "timeout") => {
+      if (exited || stopReason !== null) return;
+      stopReason = reason;
+      this.#logger.info("stopping downloader", { pid: child.pid, reason });
+      signalTree(child, "SIGTERM");
+      graceTimer = setTimeout(() => {
+        if (!exited) {
+          this.#logger.warn("downloader ignored SIGTERM, sending SIGKILL", { pid: child.pid });
+          signalTree(child, "SIGKILL");
+        }
+      }, this.#options.killGraceMs);
+    };
+    const onAbort = () => stop("cancelled");
+    request.signal.addEventListener("abort", onAbort, { once: true });
+    const timeoutTimer = setTimeout(() => stop("timeout"), this.#options.timeoutMs);
+
+    const drainAbort = new AbortController();
+    const readers = Promise.all([
+      readLines(child.stdout, (line) => handle(line, "stdout"), drainAbort.signal),
+      readLines(child.stderr, (line) => handle(line, "stderr"), drainAbort.signal),
+    ]).catch((error) => {
+      this.#logger.warn("reading downloader output failed", { error: errorMessage(error) });
+    });
+
+    const status = await child.status;
+    exited = true;
+    clearTimeout(timeoutTimer);
+    clearTimeout(graceTimer);
+    request.signal.removeEventListener("abort", onAbort);
+
+    // Reap whatever the leader left behind in its process group.
+    if (USE_PROCESS_GROUPS) signalGroup(child.pid, "SIGKILL");
+    if (!await settlesWithin(readers, DRAIN_TIMEOUT_MS)) {
+      this.#logger.warn("downloader output still open after exit; closing it", { pid: child.pid });
+      drainAbort.abort();
+      await readers;
+    }
+
+    const outcome: DownloadOutcome = stopReason === null
+      ? { kind: "exited", exitCode: status.code, stderrTail: tail }
+      : { kind: stopReason, stderrTail: tail };
+    if (stopReason !== null) await this.#removePartials(request.outputDir);
+    this.#logger.info("downloader finished", {
+      pid: child.pid,
+      outcome: outcome.kind,
+      exit_code: status.code,
+      signal: status.signal,
+      duration_ms: Date.now() - started,
+    });
+    return outcome;
+  }
+
+  async #removePartials(dir: string): Promise<void> {
+    try {
+      const removed = await removePartialFiles(dir);
+      if (removed.length > 0) this.#logger.debug("removed partial files", { files: removed });
+    } catch (error) {
+      this.#logger.warn("could not remove partial files", { error: errorMessage(error), dir });
+    }
+  }
+
+  async #resolve(): Promise<string | null> {
+    return await resolveExecutable(this.#options.command, this.#options.env?.PATH ?? envPath());
+  }
+}
+
+const USE_PROCESS_GROUPS = Deno.build.os !== "windows";
+
+function signalGroup(pid: number, signal: Deno.Signal): boolean {
+  try {
+    Deno.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function signalTree(child: Deno.ChildProcess, signal: Deno.Signal): void {
+  if (USE_PROCESS_GROUPS && signalGroup(child.pid, signal)) return;
+  try {
+    child.kill(signal);
+  } catch {
+    // Already exited.
+  }
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function missingText(command: string): { message: string; hint: string } {
+  const base = command.slice(command.lastIndexOf("/") + 1);
+  const message = command.includes("/")
+    ? `${command} does not exist or is not executable`
+    : `${command} was not found on PATH`;
+  const hint = base === "spotdl" ? SPOTDL_HINT : "install it, or set downloader.command in " +
+    "config/bot.toml to the name of an executable on PATH or its full path";
+  return { message, hint };
+}
+
+function isMissingError(error: unknown): boolean {
+  return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied ||
+    error instanceof Deno.errors.NotCapable;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function envPath(): string | undefined {
+  try {
+    return Deno.env.get("PATH");
+  } catch {
+    return undefined;
+  }
+}

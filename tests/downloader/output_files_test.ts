@@ -1,0 +1,128 @@
+import { assertEquals } from "../_assert.ts";
+import { inspectOutput, removePartialFiles } from "../../src/downloader/output_files.ts";
+import { probeDuration } from "../../src/downloader/ffprobe.ts";
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "dlbot_output_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function write(path: string, size: number): Promise<void> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  await Deno.writeFile(path, new Uint8Array(size));
+}
+
+/** A stand-in ffprobe: prints the number in the file's first line, fails for "bad" files. */
+async function fakeFfprobe(dir: string): Promise<string> {
+  const path = `${dir}/.bin/ffprobe`;
+  await Deno.mkdir(`${dir}/.bin`);
+  await Deno.writeTextFile(
+    path,
+    `#!/usr/bin/env bash
+file="\${@: -1}"
+case "$file" in *bad*) echo "Invalid data found" >&2; exit 1 ;; esac
+[ "$1 $2 $3 $4 $5 $6" = "-v error -show_entries format=duration -of default=nw=1:nk=1" ] || exit 9
+case "$file" in *Two*) echo 200.25 ;; *) echo 100.5 ;; esac
+`,
+  );
+  await Deno.chmod(path, 0o755);
+  return path;
+}
+
+Deno.test("inspectOutput lists audio files only, sorted, with sizes", async () => {
+  await withTempDir(async (dir) => {
+    await write(`${dir}/b - Two.mp3`, 300);
+    await write(`${dir}/a - One.FLAC`, 200);
+    await write(`${dir}/Album/c - Three.m4a`, 100);
+    await write(`${dir}/cover.jpg`, 50);
+    await write(`${dir}/d - Four.mp3.part`, 10);
+    await write(`${dir}/e.webm.ytdl`, 10);
+    await write(`${dir}/f.opus.temp`, 10);
+    await write(`${dir}/.hidden.mp3`, 10);
+    await write(`${dir}/.cache/g.mp3`, 10);
+    await write(`${dir}/errors.txt`, 10);
+    await Deno.symlink("/etc/hostname", `${dir}/link.mp3`);
+
+    assertEquals(await inspectOutput(dir, { ffprobe: null }), {
+      files: [
+        { name: "Album/c - Three.m4a", size: 100 },
+        { name: "a - One.FLAC", size: 200 },
+        { name: "b - Two.mp3", size: 300 },
+      ],
+      totalBytes: 600,
+    });
+  });
+});
+
+Deno.test("inspectOutput adds durations when ffprobe measures every file", async () => {
+  await withTempDir(async (dir) => {
+    const ffprobe = await fakeFfprobe(dir);
+    await write(`${dir}/One.mp3`, 10);
+    await write(`${dir}/Two.ogg`, 20);
+    assertEquals(await inspectOutput(dir, { ffprobe }), {
+      files: [
+        { name: "One.mp3", size: 10, durationSeconds: 100.5 },
+        { name: "Two.ogg", size: 20, durationSeconds: 200.25 },
+      ],
+      totalBytes: 30,
+      totalDurationSeconds: 300.75,
+    });
+  });
+});
+
+Deno.test("inspectOutput omits the total duration when one file cannot be measured", async () => {
+  await withTempDir(async (dir) => {
+    const ffprobe = await fakeFfprobe(dir);
+    await write(`${dir}/One.mp3`, 10);
+    await write(`${dir}/bad.wav`, 20);
+    assertEquals(await inspectOutput(dir, { ffprobe }), {
+      files: [
+        { name: "One.mp3", size: 10, durationSeconds: 100.5 },
+        { name: "bad.wav", size: 20 },
+      ],
+      totalBytes: 30,
+    });
+  });
+});
+
+Deno.test("inspectOutput without ffprobe, or of an empty directory, has no duration", async () => {
+  await withTempDir(async (dir) => {
+    assertEquals(await inspectOutput(dir, { ffprobe: `${dir}/no-such-ffprobe` }), {
+      files: [],
+      totalBytes: 0,
+    });
+    await write(`${dir}/One.mp3`, 10);
+    assertEquals(await inspectOutput(dir, { ffprobe: `${dir}/no-such-ffprobe` }), {
+      files: [{ name: "One.mp3", size: 10 }],
+      totalBytes: 10,
+    });
+  });
+});
+
+Deno.test("probeDuration returns undefined for output that is not a duration", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/ffprobe`;
+    await Deno.writeTextFile(path, "#!/usr/bin/env bash\necho N/A\n");
+    await Deno.chmod(path, 0o755);
+    assertEquals(await probeDuration(`${dir}/x.mp3`, path), undefined);
+  });
+});
+
+Deno.test("removePartialFiles deletes unfinished files and keeps finished songs", async () => {
+  await withTempDir(async (dir) => {
+    await write(`${dir}/Done.mp3`, 10);
+    await write(`${dir}/Half.mp3.part`, 10);
+    await write(`${dir}/sub/x.webm.ytdl`, 10);
+    await write(`${dir}/.y.temp`, 10);
+    const removed = await removePartialFiles(dir);
+    assertEquals(removed.sort(), [".y.temp", "Half.mp3.part", "sub/x.webm.ytdl"]);
+    assertEquals((await inspectOutput(dir, { ffprobe: null })).files, [
+      { name: "Done.mp3", size: 10 },
+    ]);
+    assertEquals(await removePartialFiles(`${dir}/missing`), []);
+  });
+});
