@@ -7,6 +7,18 @@
  * | --- | --- |
  * | `["dlbot", "bucket", <bucket>, <userId>]` | token bucket state (`src/ratelimit/token_bucket.ts`) |
  * | `["dlbot", "meta", "signing_secret"]` | generated HMAC secret for download links |
+ * | `["dlbot", "job", <jobId>]` | the job record (`src/jobs/model.ts`); expires `retention_days` after it finished |
+ * | `["dlbot", "job_by_link", <userId>, <url>]` | job id: the user's latest job for a canonical link (dedupe) |
+ * | `["dlbot", "job_by_user", <userId>, <createdAt>, <jobId>]` | job id: one user's jobs in creation order |
+ * | `["dlbot", "job_recent", <createdAt>, <jobId>]` | job id: everybody's jobs in creation order (admins) |
+ * | `["dlbot", "queue", <createdAt>, <jobId>]` | job id: queued jobs, oldest first (FIFO) |
+ * | `["dlbot", "active", <userId>, <jobId>]` | job id: one user's queued or running jobs |
+ * | `["dlbot", "running", <jobId>]` | job id: jobs in state running (checked by recovery) |
+ * | `["dlbot", "lease", <jobId>]` | `{ jobId, owner, expiresAt }`: a worker's expiring claim on a running job |
+ * | `["dlbot", "meta", "queue_clock"]` | `{ lastCreatedAt }`: makes `createdAt` unique and increasing; guards submits |
+ * | `["dlbot", "meta", "lease_clock"]` | claim counter: serialises claims so `max_concurrent` holds |
+ *
+ * `createdAt` is unique across the store (see `queue_clock`), so ordering by it is FIFO order.
  *
  * @module
  */
@@ -22,4 +34,84 @@ export function bucketKey(bucket: string, userId: number): Deno.KvKey {
 /** The generated signing secret for download links, when none is configured. */
 export function signingSecretKey(): Deno.KvKey {
   return [PREFIX, "meta", "signing_secret"];
+}
+
+/** One job record. */
+export function jobKey(jobId: string): Deno.KvKey {
+  return [PREFIX, "job", jobId];
+}
+
+/** The user's latest job for a canonical link, for idempotent submits. */
+export function jobByLinkKey(userId: number, url: string): Deno.KvKey {
+  return [PREFIX, "job_by_link", userId, url];
+}
+
+/** One entry of a user's job history. */
+export function jobByUserKey(userId: number, createdAt: number, jobId: string): Deno.KvKey {
+  return [PREFIX, "job_by_user", userId, createdAt, jobId];
+}
+
+/** Prefix of one user's job history (list in reverse for newest first). */
+export function jobByUserPrefix(userId: number): Deno.KvKey {
+  return [PREFIX, "job_by_user", userId];
+}
+
+/** One entry of the all-users job history. */
+export function jobRecentKey(createdAt: number, jobId: string): Deno.KvKey {
+  return [PREFIX, "job_recent", createdAt, jobId];
+}
+
+/** Prefix of the all-users job history (list in reverse for newest first). */
+export function jobRecentPrefix(): Deno.KvKey {
+  return [PREFIX, "job_recent"];
+}
+
+/** A queued job's place in the queue. */
+export function queueKey(createdAt: number, jobId: string): Deno.KvKey {
+  return [PREFIX, "queue", createdAt, jobId];
+}
+
+/** Prefix of the queue; listing it yields FIFO order. */
+export function queuePrefix(): Deno.KvKey {
+  return [PREFIX, "queue"];
+}
+
+/** Marks a job as one of the user's queued or running jobs. */
+export function activeKey(userId: number, jobId: string): Deno.KvKey {
+  return [PREFIX, "active", userId, jobId];
+}
+
+/** Prefix of one user's queued or running jobs. */
+export function activePrefix(userId: number): Deno.KvKey {
+  return [PREFIX, "active", userId];
+}
+
+/** Marks a job as running. */
+export function runningKey(jobId: string): Deno.KvKey {
+  return [PREFIX, "running", jobId];
+}
+
+/** Prefix of all running jobs. */
+export function runningPrefix(): Deno.KvKey {
+  return [PREFIX, "running"];
+}
+
+/** A worker's lease on a running job. */
+export function leaseKey(jobId: string): Deno.KvKey {
+  return [PREFIX, "lease", jobId];
+}
+
+/** Prefix of all leases. */
+export function leasePrefix(): Deno.KvKey {
+  return [PREFIX, "lease"];
+}
+
+/** Last handed-out `createdAt`; every submit checks and moves it. */
+export function queueClockKey(): Deno.KvKey {
+  return [PREFIX, "meta", "queue_clock"];
+}
+
+/** Claim counter; every claim checks and moves it, so lease counting and claiming are atomic. */
+export function leaseClockKey(): Deno.KvKey {
+  return [PREFIX, "meta", "lease_clock"];
 }

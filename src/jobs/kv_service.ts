@@ -1,0 +1,300 @@
+/**
+ * {@linkcode JobService} on Deno KV: idempotent submits, the queue, status, history and cancel.
+ * Jobs are run by {@linkcode JobWorker} (`worker.ts`), in this instance or another one sharing the
+ * store.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Config } from "../config/schema.ts";
+import {
+  ActiveJobLimitError,
+  JobNotCancellableError,
+  JobNotFoundError,
+  QueueFullError,
+  ShuttingDownError,
+} from "../errors.ts";
+import {
+  activeKey,
+  activePrefix,
+  jobByLinkKey,
+  jobByUserKey,
+  jobByUserPrefix,
+  jobKey,
+  jobRecentKey,
+  jobRecentPrefix,
+  queueClockKey,
+  queueKey,
+  queuePrefix,
+} from "../kv/keys.ts";
+import type { SpotifyLink } from "../links/spotify.ts";
+import { isJobId, newJobId } from "./ids.ts";
+import { isFinal, type Job, jobSchema } from "./model.ts";
+import { liveLeases, queuePosition, queuePositions } from "./queue.ts";
+import { CANCELLED_ERROR } from "./recovery.ts";
+import type { JobService, JobView, Requester, SubmitResult } from "./service.ts";
+import {
+  commitFinal,
+  isExpired,
+  type JobTimings,
+  jobTimings,
+  parseJobIdValue,
+  readJob,
+  readJobs,
+  retryCas,
+  updateJob,
+} from "./store.ts";
+
+/** What the service needs from the worker of this instance (implemented by `JobWorker`). */
+export interface LocalJobRunner {
+  /** A job was queued: look at the queue now instead of at the next poll. */
+  wake(): void;
+  /** Stops the job if it runs in this instance; false when it does not. */
+  abortLocal(jobId: string): boolean;
+  /** A queued job was cancelled (never ran here): remove its files and tell the observer. */
+  reportCancelled(job: Job): Promise<void>;
+}
+
+/** Dependencies of {@linkcode KvJobService}. */
+export interface KvJobServiceDeps {
+  kv: Deno.Kv;
+  config: Config;
+  /**
+   * This instance's worker: starts new jobs at once, stops local jobs on cancel and reports
+   * cancelled queued jobs to the observer. Without it, jobs wait for a worker's next poll.
+   */
+  worker?: LocalJobRunner;
+  now?: () => number;
+  /** True while the bot drains for shutdown: submits are refused. */
+  isDraining?: () => boolean;
+}
+
+const queueClockSchema = z.object({ lastCreatedAt: z.number() });
+const MAX_LIST = 100;
+const MAX_ECHOED_ID = 64;
+
+/** The KV-backed job service. */
+export class KvJobService implements JobService {
+  readonly #kv: Deno.Kv;
+  readonly #config: Config;
+  readonly #deps: KvJobServiceDeps;
+  readonly #timings: JobTimings;
+  readonly #now: () => number;
+
+  constructor(deps: KvJobServiceDeps) {
+    this.#kv = deps.kv;
+    this.#config = deps.config;
+    this.#deps = deps;
+    this.#timings = jobTimings(deps.config);
+    this.#now = deps.now ?? Date.now;
+  }
+
+  /**
+   * Creates a queued job, or returns the user's existing job for the same canonical link while it
+   * is queued or running, or succeeded within `jobs.dedupe_hours`. The dedupe entry, the limits and
+   * the new job are checked and written in one atomic operation, so concurrent identical submits
+   * create exactly one job. Throws `ShuttingDownError`, `ActiveJobLimitError`, `QueueFullError`.
+   */
+  async submit(
+    request: { userId: number; chatId: number; link: SpotifyLink },
+  ): Promise<SubmitResult> {
+    if (this.#deps.isDraining?.()) throw new ShuttingDownError();
+    const { userId, chatId, link } = request;
+    const kv = this.#kv;
+    const jobs = this.#config.jobs;
+    const linkKey = jobByLinkKey(userId, link.url);
+    const result = await retryCas("submit", async (): Promise<SubmitResult | undefined> => {
+      const now = this.#now();
+      const [linkEntry, clockEntry] = await kv.getMany([linkKey, queueClockKey()]);
+      const existingId = parseJobIdValue(linkEntry.value);
+      if (existingId !== undefined) {
+        const existing = await readJob(kv, existingId);
+        if (existing && this.#reusable(existing.job, now)) {
+          return {
+            job: existing.job,
+            created: false,
+            position: await this.#positionOf(existing.job),
+          };
+        }
+      }
+      if (
+        await countKeys(kv, activePrefix(userId), jobs.max_active_per_user) >=
+          jobs.max_active_per_user
+      ) {
+        throw new ActiveJobLimitError(jobs.max_active_per_user);
+      }
+      if (await countKeys(kv, queuePrefix(), jobs.max_queue_length) >= jobs.max_queue_length) {
+        throw new QueueFullError(jobs.max_queue_length);
+      }
+      const clock = queueClockSchema.safeParse(clockEntry.value);
+      const createdAt = Math.max(now, clock.success ? clock.data.lastCreatedAt + 1 : 0);
+      const job = jobSchema.parse({
+        id: newJobId(),
+        userId,
+        chatId,
+        url: link.url,
+        kind: link.kind,
+        state: "queued",
+        createdAt,
+        updatedAt: createdAt,
+      });
+      const res = await kv.atomic()
+        .check(linkEntry)
+        .check(clockEntry)
+        .check({ key: jobKey(job.id), versionstamp: null })
+        .set(queueClockKey(), { lastCreatedAt: createdAt })
+        .set(jobKey(job.id), job)
+        .set(queueKey(createdAt, job.id), job.id)
+        .set(activeKey(userId, job.id), job.id)
+        .set(jobByUserKey(userId, createdAt, job.id), job.id)
+        .set(jobRecentKey(createdAt, job.id), job.id)
+        .set(linkKey, job.id)
+        .commit();
+      if (!res.ok) return undefined;
+      return { job, created: true, position: await this.#positionOf(job) };
+    });
+    if (result.created) this.#deps.worker?.wake();
+    return result;
+  }
+
+  /** One job with its queue position; `JobNotFoundError` when missing, expired or not visible. */
+  async status(requester: Requester, jobId: string): Promise<JobView> {
+    const entry = await this.#visible(requester, jobId);
+    return { job: entry.job, position: await this.#positionOf(entry.job) };
+  }
+
+  /** The requester's most recent jobs (everybody's for admins), newest first. */
+  async list(requester: Requester, limit: number): Promise<JobView[]> {
+    const max = Math.max(0, Math.min(MAX_LIST, Math.floor(limit)));
+    if (max === 0) return [];
+    const prefix = requester.isAdmin ? jobRecentPrefix() : jobByUserPrefix(requester.userId);
+    const now = this.#now();
+    const jobs: Job[] = [];
+    let batch: string[] = [];
+    const flush = async () => {
+      for (const entry of await readJobs(this.#kv, batch)) {
+        if (entry && jobs.length < max && this.#canSee(requester, entry.job, now)) {
+          jobs.push(entry.job);
+        }
+      }
+      batch = [];
+    };
+    for await (const entry of this.#kv.list({ prefix }, { reverse: true })) {
+      const id = parseJobIdValue(entry.value);
+      if (id !== undefined) batch.push(id);
+      if (batch.length >= 10) await flush();
+      if (jobs.length >= max) break;
+    }
+    if (jobs.length < max) await flush();
+    const positions = jobs.some((j) => j.state === "queued")
+      ? await queuePositions(this.#kv)
+      : new Map<string, number>();
+    return jobs.map((job) => ({ job, position: positions.get(job.id) }));
+  }
+
+  /**
+   * Cancels a job. A queued job is cancelled at once (the worker removes any files and tells the
+   * observer). A running job is
+   * marked `cancelRequested` and returned still running: the worker running it (this instance's at
+   * once, another instance's at its next lease renewal) stops the downloader, removes the partial
+   * files and reports the final state through the observer.
+   */
+  async cancel(requester: Requester, jobId: string): Promise<Job> {
+    const kv = this.#kv;
+    return await retryCas("cancel", async (): Promise<Job | undefined> => {
+      const entry = await this.#visible(requester, jobId);
+      const job = entry.job;
+      if (isFinal(job.state)) throw new JobNotCancellableError(job.id, job.state);
+      const now = this.#now();
+      if (job.state === "queued") {
+        const final: Job = {
+          ...job,
+          state: "cancelled",
+          cancelRequested: true,
+          updatedAt: now,
+          finishedAt: now,
+          error: CANCELLED_ERROR,
+        };
+        const ok = await commitFinal(kv, {
+          entry,
+          final,
+          leaseVersionstamp: null,
+          now,
+          timings: this.#timings,
+        });
+        if (!ok) return undefined;
+        await this.#deps.worker?.reportCancelled(final);
+        return final;
+      }
+      if (job.cancelRequested) {
+        this.#deps.worker?.abortLocal(job.id);
+        return job;
+      }
+      const requested: Job = { ...job, cancelRequested: true, updatedAt: now };
+      const res = await kv.atomic().check(entry).set(jobKey(job.id), requested).commit();
+      if (!res.ok) return undefined;
+      this.#deps.worker?.abortLocal(job.id);
+      return requested;
+    });
+  }
+
+  /** Remembers the chat message showing the job's progress; `JobNotFoundError` for unknown ids. */
+  async setStatusMessage(jobId: string, messageId: number): Promise<void> {
+    if (!isJobId(jobId)) throw new JobNotFoundError(echo(jobId));
+    const updated = await updateJob(
+      this.#kv,
+      jobId,
+      (job) => job.statusMessageId === messageId ? null : { ...job, statusMessageId: messageId },
+      this.#now(),
+      this.#timings.retentionMs,
+    );
+    if (updated === null) throw new JobNotFoundError(jobId);
+  }
+
+  /** Queued jobs across all instances (for metrics and readiness). */
+  queueDepth(): Promise<number> {
+    return countKeys(this.#kv, queuePrefix());
+  }
+
+  /** Running jobs across all instances: live leases. */
+  async runningCount(): Promise<number> {
+    return (await liveLeases(this.#kv, this.#now())).length;
+  }
+
+  #reusable(job: Job, now: number): boolean {
+    if (job.state === "queued" || job.state === "running") return true;
+    if (job.state !== "succeeded") return false;
+    const window = Math.min(this.#timings.dedupeMs, this.#timings.retentionMs);
+    return now - (job.finishedAt ?? job.updatedAt) < window;
+  }
+
+  async #positionOf(job: Job): Promise<number | undefined> {
+    return job.state === "queued" ? await queuePosition(this.#kv, job.id) : undefined;
+  }
+
+  #canSee(requester: Requester, job: Job, now: number): boolean {
+    if (!requester.isAdmin && job.userId !== requester.userId) return false;
+    return !isExpired(job, now, this.#timings.retentionMs);
+  }
+
+  async #visible(requester: Requester, jobId: string) {
+    if (!isJobId(jobId)) throw new JobNotFoundError(echo(jobId));
+    const entry = await readJob(this.#kv, jobId);
+    if (!entry || !this.#canSee(requester, entry.job, this.#now())) {
+      throw new JobNotFoundError(jobId);
+    }
+    return entry;
+  }
+}
+
+/** Counts keys under a prefix, stopping at `limit`. */
+async function countKeys(kv: Deno.Kv, prefix: Deno.KvKey, limit?: number): Promise<number> {
+  let n = 0;
+  for await (const _ of kv.list({ prefix }, { limit })) n++;
+  return n;
+}
+
+/** User input echoed in an error, shortened. */
+function echo(text: string): string {
+  return text.length > MAX_ECHOED_ID ? `${text.slice(0, MAX_ECHOED_ID)}…` : text;
+}

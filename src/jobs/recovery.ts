@@ -1,0 +1,201 @@
+/**
+ * Restart safety and retention: running jobs whose worker died are re-queued (or failed once their
+ * attempts are used up), and output directories of deleted, expired, failed or cancelled jobs are
+ * removed (files do not expire with their KV records).
+ *
+ * @module
+ */
+import type { Config } from "../config/schema.ts";
+import { leaseKey, runningKey, runningPrefix } from "../kv/keys.ts";
+import { isJobId } from "./ids.ts";
+import { isFinal, type Job, type JobError } from "./model.ts";
+import { requeue } from "./queue.ts";
+import type { JobObserver } from "./service.ts";
+import {
+  commitFinal,
+  isExpired,
+  isLeaseLive,
+  jobTimings,
+  type Lease,
+  parseJobIdValue,
+  parseLease,
+  readJob,
+} from "./store.ts";
+import type { JobLogger } from "./worker.ts";
+
+/** The error stored on a job that was interrupted too often. */
+export const INTERRUPTED_ERROR: JobError = {
+  code: "interrupted",
+  userMessage: "The bot restarted while this download was running, and it has already been " +
+    "retried. Send /download again to retry.",
+};
+
+/** The error stored on a cancelled job. */
+export const CANCELLED_ERROR: JobError = { code: "cancelled", userMessage: "Cancelled." };
+
+/** The directory a job's files go to. */
+export function jobOutputDir(downloadsDir: string, jobId: string): string {
+  return `${downloadsDir.replace(/\/+$/, "")}/${jobId}`;
+}
+
+/** Removes a job's output directory; a missing one is fine. */
+export async function removeOutputDir(downloadsDir: string, jobId: string): Promise<void> {
+  if (!isJobId(jobId)) return;
+  try {
+    await Deno.remove(jobOutputDir(downloadsDir, jobId), { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+/** Dependencies of {@linkcode recoverInterrupted}. */
+export interface RecoveryDeps {
+  kv: Deno.Kv;
+  config: Config;
+  observer: JobObserver;
+  logger: JobLogger;
+  downloadsDir: string;
+  now: number;
+  /**
+   * Whether a live lease belongs to a worker known to be gone (e.g. this instance's own id from
+   * before a restart). Such leases are treated as expired.
+   */
+  isDeadOwner?: (lease: Lease) => boolean;
+}
+
+/** What one recovery pass did, by job id. */
+export interface RecoveryReport {
+  requeued: string[];
+  failed: string[];
+  cancelled: string[];
+}
+
+/**
+ * Finds running jobs without a live lease (their worker crashed or was killed) and puts them back
+ * at the front of the queue when `jobs.max_attempts` allows another attempt; otherwise fails them
+ * with `interrupted` and tells the observer. A job whose cancel was requested is cancelled instead.
+ * Safe to run from several instances at once: every change is check-and-set.
+ */
+export async function recoverInterrupted(deps: RecoveryDeps): Promise<RecoveryReport> {
+  const { kv, now } = deps;
+  const report: RecoveryReport = { requeued: [], failed: [], cancelled: [] };
+  const ids: { id: string; versionstamp: string; key: Deno.KvKey }[] = [];
+  for await (const entry of kv.list({ prefix: runningPrefix() })) {
+    const id = parseJobIdValue(entry.value);
+    if (id === undefined) {
+      await kv.atomic().check(entry).delete(entry.key).commit();
+      continue;
+    }
+    ids.push({ id, versionstamp: entry.versionstamp, key: entry.key });
+  }
+  for (const marker of ids) {
+    const entry = await readJob(kv, marker.id);
+    if (entry === null || entry.job.state !== "running") {
+      await kv.atomic().check(marker).delete(runningKey(marker.id)).commit();
+      continue;
+    }
+    const leaseEntry = await kv.get(leaseKey(marker.id));
+    const lease = parseLease(leaseEntry);
+    if (isLeaseLive(lease, now) && !(deps.isDeadOwner?.(lease) ?? false)) continue;
+    const job = entry.job;
+    const props = { jobId: job.id, attempts: job.attempts, leaseOwner: lease?.owner };
+    if (job.cancelRequested || job.attempts >= deps.config.jobs.max_attempts) {
+      const cancelled = job.cancelRequested;
+      const final: Job = {
+        ...job,
+        state: cancelled ? "cancelled" : "failed",
+        updatedAt: now,
+        finishedAt: now,
+        error: cancelled ? CANCELLED_ERROR : INTERRUPTED_ERROR,
+      };
+      const ok = await commitFinal(kv, {
+        entry,
+        final,
+        leaseVersionstamp: leaseEntry.versionstamp,
+        now,
+        timings: jobTimings(deps.config),
+      });
+      if (!ok) continue;
+      (cancelled ? report.cancelled : report.failed).push(job.id);
+      deps.logger.warn(
+        cancelled ? "cancelled a job whose worker stopped" : "failed a job interrupted too often",
+        props,
+      );
+      await finish(deps, final);
+      continue;
+    }
+    const queued = await requeue(kv, entry, leaseEntry.versionstamp, now);
+    if (queued === undefined) continue;
+    report.requeued.push(job.id);
+    deps.logger.info("re-queued an interrupted job", props);
+    notify(deps, () => deps.observer.onUpdate(queued));
+  }
+  return report;
+}
+
+async function finish(deps: RecoveryDeps, job: Job): Promise<void> {
+  try {
+    await removeOutputDir(deps.downloadsDir, job.id);
+  } catch (error) {
+    deps.logger.warn("could not remove a job's files", { jobId: job.id, error: String(error) });
+  }
+  try {
+    await deps.observer.onFinished(job);
+  } catch (error) {
+    deps.logger.error("observer failed on a finished job", { jobId: job.id, error: String(error) });
+  }
+}
+
+function notify(deps: RecoveryDeps, call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    deps.logger.error("observer failed on a job update", { error: String(error) });
+  }
+}
+
+/** Dependencies of {@linkcode sweepOutputs}. */
+export interface SweepDeps {
+  kv: Deno.Kv;
+  downloadsDir: string;
+  now: number;
+  retentionMs: number;
+  logger: JobLogger;
+}
+
+/**
+ * Removes output directories that should no longer exist: of jobs that are gone from KV, past
+ * retention, failed or cancelled. Only directories named like job ids are touched. Returns the ids
+ * whose directories were removed.
+ */
+export async function sweepOutputs(deps: SweepDeps): Promise<string[]> {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = [];
+    for await (const item of Deno.readDir(deps.downloadsDir)) {
+      if (item.isDirectory && isJobId(item.name)) names.push(item.name);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return removed;
+    throw error;
+  }
+  for (const id of names) {
+    const entry = await readJob(deps.kv, id);
+    const job = entry?.job;
+    const stale = job === undefined ||
+      (isFinal(job.state) &&
+        (job.state !== "succeeded" || isExpired(job, deps.now, deps.retentionMs)));
+    if (!stale) continue;
+    try {
+      await removeOutputDir(deps.downloadsDir, id);
+      removed.push(id);
+    } catch (error) {
+      deps.logger.warn("could not remove a job's files", { jobId: id, error: String(error) });
+    }
+  }
+  if (removed.length > 0) {
+    deps.logger.info("removed old download directories", { count: removed.length });
+  }
+  return removed;
+}

@@ -1,0 +1,212 @@
+import { assert, assertEquals, assertNotEquals, assertRejects } from "../_assert.ts";
+import {
+  ActiveJobLimitError,
+  JobNotCancellableError,
+  JobNotFoundError,
+  QueueFullError,
+  ShuttingDownError,
+} from "../../src/errors.ts";
+import { albumLink, type Harness, openHarness } from "./_helpers.ts";
+
+const ALICE = { userId: 101, isAdmin: false };
+const BOB = { userId: 202, isAdmin: false };
+const ADMIN = { userId: 999, isAdmin: true };
+
+async function withHarness(
+  fn: (h: Harness) => Promise<void>,
+  options: Parameters<typeof openHarness>[0] = {},
+): Promise<void> {
+  const h = await openHarness(options);
+  try {
+    await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
+function submitAs(h: Harness, userId: number, n: number) {
+  return h.service.submit({ userId, chatId: userId, link: albumLink(n) });
+}
+
+Deno.test("submit() queues a job and tells its place in the queue", async () => {
+  await withHarness(async (h) => {
+    const first = await submitAs(h, ALICE.userId, 1);
+    const second = await submitAs(h, BOB.userId, 2);
+    assertEquals(first.created, true);
+    assertEquals(first.job.state, "queued");
+    assertEquals(first.job.url, albumLink(1).url);
+    assertEquals(first.job.kind, "album");
+    assertEquals(first.job.attempts, 0);
+    assertEquals(first.position, 1);
+    assertEquals(second.position, 2);
+    assertNotEquals(first.job.id, second.job.id);
+    assertEquals(await h.service.queueDepth(), 2);
+  });
+});
+
+Deno.test("submit() returns the existing job for a repeat link", async () => {
+  await withHarness(async (h) => {
+    await submitAs(h, BOB.userId, 9);
+    const first = await submitAs(h, ALICE.userId, 1);
+    const again = await submitAs(h, ALICE.userId, 1);
+    assertEquals(again.created, false);
+    assertEquals(again.job.id, first.job.id);
+    assertEquals(again.position, 2);
+    assertEquals(await h.service.queueDepth(), 2);
+  });
+});
+
+Deno.test("ten concurrent identical submits create exactly one job", async () => {
+  await withHarness(async (h) => {
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => submitAs(h, ALICE.userId, 1)),
+    );
+    assertEquals(results.filter((r) => r.created).length, 1);
+    assertEquals(new Set(results.map((r) => r.job.id)).size, 1);
+    assertEquals(await h.service.queueDepth(), 1);
+    assertEquals((await h.service.list(ALICE, 10)).length, 1);
+  });
+});
+
+Deno.test("the same link from another user is a separate job", async () => {
+  await withHarness(async (h) => {
+    const alice = await submitAs(h, ALICE.userId, 1);
+    const bob = await submitAs(h, BOB.userId, 1);
+    assertEquals(bob.created, true);
+    assertNotEquals(alice.job.id, bob.job.id);
+  });
+});
+
+Deno.test("submit() refuses a user's job beyond max_active_per_user, not other users'", async () => {
+  await withHarness(async (h) => {
+    await submitAs(h, ALICE.userId, 1);
+    await submitAs(h, ALICE.userId, 2);
+    const error = await assertRejects(() => submitAs(h, ALICE.userId, 3), ActiveJobLimitError);
+    assertEquals(
+      error.userMessage,
+      "You already have 2 downloads queued or running. Wait for one to finish or /cancel one.",
+    );
+    assertEquals((await submitAs(h, BOB.userId, 3)).created, true);
+    assertEquals((await submitAs(h, ALICE.userId, 1)).created, false, "repeats are still answered");
+  }, { jobs: { max_active_per_user: 2 } });
+});
+
+Deno.test("concurrent submits of different links respect max_active_per_user", async () => {
+  await withHarness(async (h) => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => submitAs(h, ALICE.userId, i)),
+    );
+    const accepted = results.filter((r) => r.status === "fulfilled");
+    const refused = results.filter((r) => r.status === "rejected");
+    assertEquals(accepted.length, 3);
+    assert(refused.every((r) => r.reason instanceof ActiveJobLimitError));
+  }, { jobs: { max_active_per_user: 3 } });
+});
+
+Deno.test("submit() answers 'busy' when the queue is full", async () => {
+  await withHarness(async (h) => {
+    await submitAs(h, ALICE.userId, 1);
+    await submitAs(h, BOB.userId, 2);
+    const error = await assertRejects(() => submitAs(h, 303, 3), QueueFullError);
+    assertEquals(
+      error.userMessage,
+      "The bot is busy right now (the download queue is full). Please try again in a few minutes.",
+    );
+    assertEquals(await h.service.queueDepth(), 2);
+  }, { jobs: { max_queue_length: 2 } });
+});
+
+Deno.test("submit() is refused while the bot drains for a restart", async () => {
+  await withHarness(async (h) => {
+    await assertRejects(() => submitAs(h, ALICE.userId, 1), ShuttingDownError);
+    assertEquals(await h.service.queueDepth(), 0);
+  }, { isDraining: () => true });
+});
+
+Deno.test("status() shows the owner's job with its position; others get 'not found'", async () => {
+  await withHarness(async (h) => {
+    await submitAs(h, BOB.userId, 9);
+    const { job } = await submitAs(h, ALICE.userId, 1);
+    const view = await h.service.status(ALICE, job.id);
+    assertEquals(view.job.id, job.id);
+    assertEquals(view.position, 2);
+    const error = await assertRejects(() => h.service.status(BOB, job.id), JobNotFoundError);
+    assertEquals(error.userMessage, `No job with id ${job.id}. Send /status to see your jobs.`);
+    assertEquals((await h.service.status(ADMIN, job.id)).job.userId, ALICE.userId);
+  });
+});
+
+Deno.test("unknown or malformed job ids are 'not found', never a crash", async () => {
+  await withHarness(async (h) => {
+    for (const id of ["../x", "nosuchjob1", "", "A".repeat(500), "abc def"]) {
+      await assertRejects(() => h.service.status(ALICE, id), JobNotFoundError);
+      await assertRejects(() => h.service.cancel(ADMIN, id), JobNotFoundError);
+      await assertRejects(() => h.service.setStatusMessage(id, 5), JobNotFoundError);
+    }
+  });
+});
+
+Deno.test("list() shows the requester's jobs newest first; admins see everyone's", async () => {
+  await withHarness(async (h) => {
+    const a1 = await submitAs(h, ALICE.userId, 1);
+    const b1 = await submitAs(h, BOB.userId, 2);
+    const a2 = await submitAs(h, ALICE.userId, 3);
+    const alice = await h.service.list(ALICE, 10);
+    assertEquals(alice.map((v) => v.job.id), [a2.job.id, a1.job.id]);
+    assertEquals(alice.map((v) => v.position), [3, 1]);
+    assertEquals((await h.service.list(BOB, 10)).map((v) => v.job.id), [b1.job.id]);
+    const all = await h.service.list(ADMIN, 10);
+    assertEquals(all.map((v) => v.job.id), [a2.job.id, b1.job.id, a1.job.id]);
+    assertEquals((await h.service.list(ADMIN, 2)).length, 2);
+    assertEquals(await h.service.list({ userId: 404, isAdmin: false }, 10), []);
+  });
+});
+
+Deno.test("cancel() of a queued job cancels it at once and frees its place", async () => {
+  await withHarness(async (h) => {
+    const first = await submitAs(h, ALICE.userId, 1);
+    const second = await submitAs(h, BOB.userId, 2);
+    const cancelled = await h.service.cancel(ALICE, first.job.id);
+    assertEquals(cancelled.state, "cancelled");
+    assertEquals(cancelled.error, { code: "cancelled", userMessage: "Cancelled." });
+    assertEquals((await h.service.status(ALICE, first.job.id)).job.state, "cancelled");
+    assertEquals((await h.service.status(BOB, second.job.id)).position, 1);
+    assertEquals(await h.service.queueDepth(), 1);
+    assertEquals(h.observer.finished.map((j) => [j.id, j.state]), [[first.job.id, "cancelled"]]);
+    const again = await submitAs(h, ALICE.userId, 1);
+    assertEquals(again.created, true, "a cancelled job is not reused");
+    assertNotEquals(again.job.id, first.job.id);
+  });
+});
+
+Deno.test("cancel() of a cancelled job says there is nothing to cancel", async () => {
+  await withHarness(async (h) => {
+    const { job } = await submitAs(h, ALICE.userId, 1);
+    await h.service.cancel(ALICE, job.id);
+    const error = await assertRejects(
+      () => h.service.cancel(ALICE, job.id),
+      JobNotCancellableError,
+    );
+    assertEquals(
+      error.userMessage,
+      `Job ${job.id} is already cancelled; there is nothing to cancel.`,
+    );
+  });
+});
+
+Deno.test("users cannot cancel other users' jobs; admins can", async () => {
+  await withHarness(async (h) => {
+    const { job } = await submitAs(h, ALICE.userId, 1);
+    await assertRejects(() => h.service.cancel(BOB, job.id), JobNotFoundError);
+    assertEquals((await h.service.status(ALICE, job.id)).job.state, "queued");
+    assertEquals((await h.service.cancel(ADMIN, job.id)).state, "cancelled");
+  });
+});
+
+Deno.test("setStatusMessage() remembers the chat message of a job", async () => {
+  await withHarness(async (h) => {
+    const { job } = await submitAs(h, ALICE.userId, 1);
+    await h.service.setStatusMessage(job.id, 4242);
+    assertEquals((await h.service.status(ALICE, job.id)).job.statusMessageId, 4242);
+  });
+});
