@@ -51,7 +51,11 @@ export function isRateLimit(event: DownloaderEvent): boolean {
 export function applyEvent(progress: JobProgress, event: DownloaderEvent): JobProgress {
   switch (event.type) {
     case "total":
-      return withPercent({ ...progress, total: event.total });
+      return withPercent({
+        ...progress,
+        total: event.total,
+        ...(event.title === undefined ? {} : { title: event.title }),
+      });
     case "complete":
       return withPercent(applyComplete(progress, event.completed, event.total));
     case "percent":

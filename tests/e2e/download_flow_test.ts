@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import { ALICE, BOB, localUrl, MALLORY, PLAYLIST, startTestBot, TRACK } from "./_harness.ts";
 
-const JOB_ID = /Job <code>([a-z0-9]{6,32})<\/code>|job <code>([a-z0-9]{6,32})<\/code>/i;
+const JOB_ID = /job [a-z0-9]{6,32}/i;
 
 function jobIdFrom(raw: string | undefined): string {
   const match = raw?.match(/<code>([a-z0-9]{6,32})<\/code>/);
@@ -17,7 +17,10 @@ Deno.test("a playlist download shows progress, then a summary whose signed link 
     assertEquals(status.replyMarkup?.inline_keyboard[0]?.[0]?.text, "Cancel");
     const jobId = jobIdFrom(status.rawText);
 
-    const summary = await bot.emulator.waitForBotMessage(ALICE.id, /✅/, { timeoutMs: 20_000 });
+    const summary = await bot.emulator.waitForBotMessage(ALICE.id, /✅/, {
+      after: status.messageId,
+      timeoutMs: 20_000,
+    });
     assertStringIncludes(summary.text ?? "", "3 tracks");
     const statusAfter = bot.emulator.chat(ALICE.id).find((m) => m.messageId === status.messageId)!;
     assert(statusAfter.editCount >= 1, "the status message was edited with progress");
@@ -105,7 +108,7 @@ Deno.test("cancel from the button stops the download and removes its files", asy
     );
     await bot.emulator.waitForBotMessage(ALICE.id, /cancelled/i, { timeoutMs: 15_000 });
     const dir = `${bot.dataDir}/downloads/${jobId}`;
-    await bot.emulator.waitFor(async () => !(await exists(dir)) || undefined);
+    await bot.emulator.waitFor(async () => !(await exists(dir)) || undefined, { intervalMs: 50 });
     bot.emulator.sendText(ALICE, `/status ${jobId}`);
     await bot.emulator.waitForBotMessage(ALICE.id, /🚫/);
   } finally {
@@ -138,7 +141,8 @@ Deno.test("a pasted link without /download starts a job, and a single track arri
   const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_MODE: "single" } });
   try {
     bot.emulator.sendText(ALICE, TRACK);
-    await bot.emulator.waitForBotMessage(ALICE.id, /✅/, { timeoutMs: 20_000 });
+    const status = await bot.emulator.waitForBotMessage(ALICE.id, JOB_ID);
+    await bot.emulator.waitForBotMessage(ALICE.id, /✅/, { after: status.messageId, timeoutMs: 20_000 });
     const audio = await bot.emulator.waitFor(() =>
       bot.emulator.botMessages(ALICE.id).find((m) => m.audio)
     );

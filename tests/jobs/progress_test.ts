@@ -20,7 +20,11 @@ const cases: {
   expect: Partial<JobProgress>;
 }[] = [
   { name: "nothing said yet", events: [], expect: { percent: 0, done: 0 } },
-  { name: "Found N sets the total", events: [found(4)], expect: { total: 4, percent: 0 } },
+  {
+    name: "Found N sets the total and the title",
+    events: [found(4)],
+    expect: { total: 4, percent: 0, title: "Album" },
+  },
   {
     name: "a song downloading counts a fifth of a song",
     events: [found(4), track("A", "downloading")],
