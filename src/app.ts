@@ -18,6 +18,7 @@ import type { BotDeps } from "./bot/context.ts";
 import { inspectOutput, SubprocessDownloader } from "./downloader/mod.ts";
 import { JobWorker } from "./jobs/worker.ts";
 import { KvJobService } from "./jobs/kv_service.ts";
+import { queuePosition } from "./jobs/queue.ts";
 import { TokenBucketLimiter } from "./ratelimit/token_bucket.ts";
 import { ChatUpdater } from "./progress/chat_updater.ts";
 import { createMetrics, type Metrics } from "./metrics/metrics.ts";
@@ -129,13 +130,17 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   const linkTtlSeconds = config.http.link_ttl_hours * 3600;
-  const publicBase = config.http.public_base_url ?? `http://${config.http.listen}`;
+  const publicBase = () => {
+    if (config.http.public_base_url) return config.http.public_base_url;
+    const { hostname, port } = server.addr;
+    return `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+  };
   const fileLinks = async (job: Job) => {
     const expiresAt = Math.floor(now() / 1000) + linkTtlSeconds;
     return await Promise.all((job.result?.files ?? []).map(async (file) => ({
       name: file.name,
       url: publicFileUrl(
-        publicBase,
+        publicBase(),
         await signer.sign(`/files/${job.id}/${encodeURIComponent(file.name)}`, expiresAt),
       ),
     })));
@@ -147,6 +152,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     fileLinks,
     uploadLimitBytes: config.telegram.upload_limit_mb * 1024 * 1024,
     openFile: (job, name) => Promise.resolve(`${paths.downloadsDir}/${job.id}/${name}`),
+    positionOf: (jobId) => queuePosition(kv, jobId),
     logger: log("chat"),
   });
   const worker = new JobWorker({
@@ -196,8 +202,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     fileLinks,
     now,
   };
-  bot.use((ctx, next) => {
+  bot.use((_ctx, next) => {
     metrics.updatesReceived.inc();
+    lastTelegramSuccess = now();
     return next();
   });
   installHandlers(bot, deps);

@@ -142,7 +142,10 @@ Deno.test("a pasted link without /download starts a job, and a single track arri
   try {
     bot.emulator.sendText(ALICE, TRACK);
     const status = await bot.emulator.waitForBotMessage(ALICE.id, JOB_ID);
-    await bot.emulator.waitForBotMessage(ALICE.id, /✅/, { after: status.messageId, timeoutMs: 20_000 });
+    await bot.emulator.waitForBotMessage(ALICE.id, /✅/, {
+      after: status.messageId,
+      timeoutMs: 20_000,
+    });
     const audio = await bot.emulator.waitFor(() =>
       bot.emulator.botMessages(ALICE.id).find((m) => m.audio)
     );
