@@ -15,7 +15,7 @@ import { createBot, installHandlers } from "./bot/bot.ts";
 import { describeApiError, installApiBehaviour } from "./bot/api.ts";
 import { COMMANDS } from "./bot/texts.ts";
 import type { BotDeps } from "./bot/context.ts";
-import { inspectOutput, SubprocessDownloader } from "./downloader/mod.ts";
+import { downloaderFromConfig, inspectOutput } from "./downloader/mod.ts";
 import { JobWorker } from "./jobs/worker.ts";
 import { KvJobService } from "./jobs/kv_service.ts";
 import { queuePosition } from "./jobs/queue.ts";
@@ -45,6 +45,7 @@ export interface AppOptions {
   kvPath?: string;
   /** Extra whitelisted users (the sandbox's terminal user). */
   extraAllowedUserIds?: readonly number[];
+  /** The clock (milliseconds since the epoch) for jobs, limits and link expiry; tests inject one. */
   now?: () => number;
 }
 
@@ -94,16 +95,9 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   const signer = await LinkSigner.fromSecret(
     await loadOrCreateSigningSecret(kv, config.http.signing_secret),
+    { now },
   );
-  const downloader = options.downloader ?? new SubprocessDownloader({
-    command: config.downloader.command,
-    args: config.downloader.args,
-    format: config.downloader.output_format,
-    timeoutMs: config.downloader.timeout_minutes * 60_000,
-    killGraceMs: config.downloader.kill_grace_seconds * 1000,
-    env: config.downloader.env,
-    logger: log("downloader"),
-  });
+  const downloader = options.downloader ?? downloaderFromConfig(config, log("downloader"));
 
   let draining = false;
   let lastTelegramSuccess: number | undefined;

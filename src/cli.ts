@@ -13,7 +13,7 @@ import { secretValues } from "./config/secrets.ts";
 import type { Config } from "./config/schema.ts";
 import { setupLogging, shutdownLogging } from "./log/logger.ts";
 import { createApp } from "./app.ts";
-import { SubprocessDownloader } from "./downloader/mod.ts";
+import { downloaderFromConfig } from "./downloader/mod.ts";
 import { defaultHealthUrl, runHealthcheck } from "./cli/healthcheck.ts";
 import { runSandbox } from "./sandbox/terminal.ts";
 
@@ -45,13 +45,7 @@ async function load(path: string | undefined, io: CliIo): Promise<LoadResult> {
 }
 
 async function downloaderProblem(config: Config): Promise<string | undefined> {
-  const check = await new SubprocessDownloader({
-    command: config.downloader.command,
-    args: config.downloader.args,
-    format: config.downloader.output_format,
-    timeoutMs: 1000,
-    killGraceMs: 0,
-  }).check();
+  const check = await downloaderFromConfig(config).check();
   return check.ok ? undefined : `${check.message}\n    hint: ${check.hint}`;
 }
 

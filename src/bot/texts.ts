@@ -4,6 +4,7 @@
  * @module
  */
 import { EXAMPLE_LINK } from "../links/spotify.ts";
+import { escapeHtml } from "../progress/render.ts";
 
 /** Commands for Telegram's menu (setMyCommands) and /help. */
 export const COMMANDS: readonly { command: string; description: string }[] = [
@@ -46,8 +47,3 @@ export function refusalText(userId: number): string {
 /** Generic answer when something broke on our side. */
 export const INTERNAL_ERROR_TEXT =
   "Something went wrong on our side. Please try again in a moment; if it keeps happening, tell the bot's admin.";
-
-/** Escapes text for Telegram's HTML parse mode. */
-export function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}

@@ -22,6 +22,7 @@ export { createParser, type OutputFormat } from "./parser.ts";
 export { SpotdlParser } from "./spotdl_parser.ts";
 export {
   DEFAULT_CHILD_ENV,
+  downloaderFromConfig,
   type DownloaderLogger,
   SubprocessDownloader,
   type SubprocessDownloaderOptions,

@@ -21,6 +21,7 @@ import { readLines } from "./lines.ts";
 import { removePartialFiles } from "./output_files.ts";
 import { createParser, type OutputFormat } from "./parser.ts";
 import type { Downloader, DownloaderCheck, DownloadOutcome, DownloadRequest } from "./types.ts";
+import type { Config } from "../config/schema.ts";
 
 /** The logging this module needs; the app's logger satisfies it. */
 export interface DownloaderLogger {
@@ -288,4 +289,20 @@ function envPath(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The configured downloader (`[downloader]` in the config file). */
+export function downloaderFromConfig(
+  config: Pick<Config, "downloader">,
+  logger?: DownloaderLogger,
+): SubprocessDownloader {
+  return new SubprocessDownloader({
+    command: config.downloader.command,
+    args: config.downloader.args,
+    format: config.downloader.output_format,
+    timeoutMs: config.downloader.timeout_minutes * 60_000,
+    killGraceMs: config.downloader.kill_grace_seconds * 1000,
+    env: config.downloader.env,
+    logger,
+  });
 }

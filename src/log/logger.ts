@@ -16,6 +16,7 @@ import {
   reset,
   type Sink,
 } from "@logtape/logtape";
+import { makeRedactor } from "../config/secrets.ts";
 
 /** What modules log through: LogTape's logger satisfies it; tests may pass a recorder. */
 export interface AppLogger {
@@ -37,17 +38,6 @@ export interface LoggingOptions {
   write?: (line: string) => void;
   /** Whether standard error is a terminal (for `format: "auto"`). */
   isTerminal?: boolean;
-}
-
-const TOKEN_PATTERN = /\d{5,}:[A-Za-z0-9_-]{30,}/g;
-
-/** Replaces secrets and anything shaped like a bot token with `[redacted]`. */
-export function redactLine(line: string, secrets: readonly string[]): string {
-  let out = line;
-  for (const secret of secrets) {
-    if (secret.length >= 8) out = out.split(secret).join("[redacted]");
-  }
-  return out.replace(TOKEN_PATTERN, "[redacted]");
 }
 
 function levelName(level: LogLevel): string {
@@ -120,8 +110,8 @@ export async function setupLogging(options: LoggingOptions): Promise<AppLogger> 
     (options.format === "auto" && !(options.isTerminal ?? Deno.stderr.isTerminal()));
   const format = json ? formatJson : formatText;
   const write = options.write ?? writeStderr;
-  const secrets = [...options.secrets];
-  const sink: Sink = (record) => write(redactLine(format(record), secrets));
+  const redact = makeRedactor(options.secrets);
+  const sink: Sink = (record) => write(redact(format(record)));
   await configure({
     reset: true,
     sinks: { main: sink },

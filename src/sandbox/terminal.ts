@@ -18,7 +18,7 @@ import type { Config } from "../config/schema.ts";
 import { secretValues } from "../config/secrets.ts";
 import { type AppLogger, setupLogging } from "../log/logger.ts";
 import { type App, createApp } from "../app.ts";
-import { type DownloaderCheck, LineSplitter, SubprocessDownloader } from "../downloader/mod.ts";
+import { type DownloaderCheck, downloaderFromConfig, LineSplitter } from "../downloader/mod.ts";
 import { parseListenAddress } from "../http/server.ts";
 import { TelegramEmulator } from "./emulator.ts";
 import type { ChatMessage, EmulatorEvent, SimulatedUser } from "./emulator_types.ts";
@@ -301,13 +301,7 @@ export async function runSandbox(options: SandboxOptions): Promise<number> {
   config.http.listen = listen;
   config.shutdown.grace_seconds = Math.min(config.shutdown.grace_seconds, SANDBOX_GRACE_SECONDS);
 
-  const check = await new SubprocessDownloader({
-    command: config.downloader.command,
-    args: config.downloader.args,
-    format: config.downloader.output_format,
-    timeoutMs: 1000,
-    killGraceMs: 0,
-  }).check();
+  const check = await downloaderFromConfig(config).check();
 
   const stdoutIsTerminal = Deno.stdout.isTerminal();
   const renderer = new TranscriptRenderer({

@@ -1,5 +1,5 @@
 import { assertEquals, assertStringIncludes } from "../_assert.ts";
-import { appLogger, redactLine, setupLogging, shutdownLogging } from "../../src/log/logger.ts";
+import { appLogger, setupLogging, shutdownLogging } from "../../src/log/logger.ts";
 
 const TOKEN = "123456789:AAHfakeTokenForTestsOnly_abcdefghijkl";
 
@@ -61,6 +61,13 @@ Deno.test("text logs are one readable line per record", async () => {
   assertStringIncludes(lines[0]!, "user_id=5");
 });
 
-Deno.test("redactLine() scrubs token-shaped strings even when not configured", () => {
-  assertEquals(redactLine(`GET /bot${TOKEN}/getUpdates`, []), "GET /bot[redacted]/getUpdates");
+Deno.test("log lines scrub token-shaped strings even when no secret is configured", async () => {
+  const lines: string[] = [];
+  await setupLogging({ level: "info", format: "json", secrets: [], write: (l) => lines.push(l) });
+  try {
+    appLogger("telegram").warn(`GET /bot${TOKEN}/getUpdates failed`);
+  } finally {
+    await shutdownLogging();
+  }
+  assertEquals(JSON.parse(lines[0]!).msg, "GET /bot[redacted]/getUpdates failed");
 });
