@@ -207,7 +207,7 @@ export function renderStatus(
 /** What to suggest for each failure, when the user message does not say it already. */
 const WHAT_TO_TRY: Record<JobError["code"], string> = {
   downloader_failed: "Try again in a few minutes, or try another link.",
-  downloader_missing: "The downloader is not installed on the server; tell the bot's admin.",
+  downloader_missing: "Try again later, once the admin has installed it.",
   timeout: "Try a smaller album or playlist, or try again later.",
   rate_limited: "Spotify is limiting requests right now; try again later.",
   no_results: "Check the link, or try another track.",

@@ -9,6 +9,7 @@ import { parseSpotifyLink } from "../../links/spotify.ts";
 import { InvalidLinkError, RateLimitedError } from "../../errors.ts";
 import { EXAMPLE_LINK } from "../../links/spotify.ts";
 import { cancelKeyboard, renderStatus, renderSummary } from "../../progress/render.ts";
+import { isFinal } from "../../jobs/model.ts";
 import { command, commandArgument } from "./command.ts";
 
 /** Does this text look like the user meant a Spotify link? */
@@ -51,6 +52,20 @@ export function downloadFeature(deps: BotDeps): Composer<BotContext> {
       link_preview_options: { is_disabled: true },
     });
     await deps.jobs.setStatusMessage(job.id, message.message_id);
+    // A job can finish before its status message id was stored (e.g. the downloader is
+    // missing); the updater could not edit it then, so settle the message here.
+    const latest = await deps.jobs.status({ userId, isAdmin: false }, job.id);
+    if (isFinal(latest.job.state)) {
+      await ctx.api.editMessageText(
+        chatId,
+        message.message_id,
+        renderStatus(latest.job, { now }).text,
+        {
+          parse_mode: "HTML",
+          link_preview_options: { is_disabled: true },
+        },
+      ).catch((error) => ctx.log.debug("status message already final", { error: String(error) }));
+    }
   };
 
   const composer = new Composer<BotContext>();
