@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { webhookCallback } from "grammy";
+import { Api, GrammyError, webhookCallback } from "grammy";
 import { run, type RunnerHandle } from "@grammyjs/runner";
 import type { Config } from "./config/schema.ts";
 import type { AppLogger } from "./log/logger.ts";
@@ -62,6 +62,26 @@ export interface App {
    * finish and are then stopped and re-queued, polling stops, KV closes.
    */
   stop(): Promise<void>;
+  /** Signals every running download to stop at once (before an immediate exit). */
+  abortDownloads(): void;
+  /**
+   * Settles with the reason when the bot cannot go on (the token was rejected, polling ended
+   * for good); the CLI then stops and exits non-zero so the supervisor notices.
+   */
+  readonly fatal: Promise<FatalError>;
+}
+
+/** Why the bot cannot keep running. */
+export class FatalError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FatalError";
+  }
+}
+
+/** Telegram answers these to a bad token: retrying cannot help. */
+function isTokenRejected(error: unknown): boolean {
+  return error instanceof GrammyError && (error.error_code === 401 || error.error_code === 404);
 }
 
 /** Resolves data, KV and download paths from the configuration. */
@@ -236,15 +256,36 @@ export async function createApp(options: AppOptions): Promise<App> {
   let runner: RunnerHandle | undefined;
   let stopping: Promise<void> | undefined;
   const stopSignal = new AbortController();
+  const fatal = Promise.withResolvers<FatalError>();
 
+  /**
+   * Fetches the bot's identity, logging every failed attempt. A bare client is used on purpose:
+   * `bot.init()` and the auto-retry transformer retry network errors silently and forever, so an
+   * unreachable Telegram would never show up in the log.
+   */
   async function connect(): Promise<void> {
+    const probe = new Api(options.token, {
+      apiRoot: config.telegram.api_root,
+      timeoutSeconds: CONNECT_ATTEMPT_TIMEOUT_SECONDS,
+    });
     for (let attempt = 1;; attempt++) {
       try {
-        await bot.init();
+        bot.botInfo = await probe.getMe();
+        lastTelegramSuccess = now();
         return;
       } catch (error) {
         if (stopSignal.signal.aborted) throw error;
-        const waitMs = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
+        if (isTokenRejected(error)) {
+          throw new FatalError(
+            "Telegram rejected the bot token (401 Unauthorized): check TELEGRAM_BOT_TOKEN " +
+              "(or the token file/credential); a revoked token needs a new one from @BotFather",
+            { cause: error },
+          );
+        }
+        const retryAfterMs = error instanceof GrammyError
+          ? (error.parameters.retry_after ?? 0) * 1000
+          : 0;
+        const waitMs = Math.max(retryAfterMs, Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6)));
         logger.warn("cannot reach Telegram yet; retrying", {
           attempt,
           retry_in_ms: waitMs,
@@ -259,6 +300,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     httpAddress: server.addr,
     paths,
     metrics,
+    fatal: fatal.promise,
+    abortDownloads() {
+      worker.abortAll();
+    },
     async start() {
       worker.start();
       await connect();
@@ -285,10 +330,22 @@ export async function createApp(options: AppOptions): Promise<App> {
         runner: {
           fetch: { allowed_updates: ["message", "callback_query"], timeout: 30 },
           maxRetryTime: Number.MAX_SAFE_INTEGER,
-          retryInterval: "exponential",
+          retryInterval: POLL_RETRY_MS,
           silent: true,
         },
         sink: { concurrency: 32 },
+      });
+      runner.task()?.catch((error) => {
+        if (stopSignal.signal.aborted) return;
+        logger.error("polling stopped for good", describeApiError(error));
+        fatal.resolve(
+          new FatalError(
+            isTokenRejected(error)
+              ? "Telegram rejected the bot token while polling"
+              : "polling for updates failed and cannot continue (is another instance polling with this token?)",
+            { cause: error },
+          ),
+        );
       });
     },
     stop() {
@@ -310,6 +367,15 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
   };
 }
+
+/** Longest wait for one `getMe` while connecting (a black-holed address would hang otherwise). */
+const CONNECT_ATTEMPT_TIMEOUT_SECONDS = 15;
+
+/**
+ * Wait between failed getUpdates calls. Fixed rather than growing, so polling resumes within
+ * seconds of Telegram coming back after an outage of any length.
+ */
+const POLL_RETRY_MS = 2000;
 
 /** Outsiders get at most this many refusals in a row… */
 const REFUSAL_BURST = 2;

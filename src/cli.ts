@@ -50,13 +50,18 @@ async function downloaderProblem(config: Config): Promise<string | undefined> {
 }
 
 /** Waits for SIGTERM or SIGINT; a second signal exits at once. */
-function onShutdownSignal(handler: (signal: string) => void, io: CliIo): () => void {
+function onShutdownSignal(
+  handler: (signal: string) => void,
+  io: CliIo,
+  beforeExit: () => void = () => {},
+): () => void {
   let received = 0;
   const signals: Deno.Signal[] = ["SIGTERM", "SIGINT"];
   const listener = (signal: Deno.Signal) => () => {
     received++;
     if (received > 1) {
       io.err(`Received ${signal} again: exiting now.\n`);
+      beforeExit();
       Deno.exit(130);
     }
     handler(signal);
@@ -105,20 +110,29 @@ async function runCommand(
     }
     const app = await createApp({ config, logger, token: token! });
     const stopRequested = Promise.withResolvers<void>();
-    const removeSignals = onShutdownSignal((signal) => {
-      logger.info("received signal", { signal });
-      stopRequested.resolve();
-    }, io);
+    const removeSignals = onShutdownSignal(
+      (signal) => {
+        logger.info("received signal", { signal });
+        stopRequested.resolve();
+      },
+      io,
+      () => app.abortDownloads(),
+    );
     try {
       try {
         await Promise.race([app.start(), stopRequested.promise]);
       } catch (error) {
         logger.error("start-up failed", { error });
+        io.err(`dlbot: ${error instanceof Error ? error.message : String(error)}\n`);
         await app.stop();
         return EXIT.failure;
       }
-      await stopRequested.promise;
+      const reason = await Promise.race([stopRequested.promise, app.fatal]);
       await app.stop();
+      if (reason) {
+        io.err(`dlbot: ${reason.message}\n`);
+        return EXIT.failure;
+      }
     } finally {
       removeSignals();
     }

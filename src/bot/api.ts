@@ -64,12 +64,17 @@ export function installApiBehaviour(api: Api, options: ApiBehaviourOptions): voi
       out: { maxConcurrent: 1, minTime: 1050 },
     }));
   }
-  api.config.use(autoRetry({
+  const retry = autoRetry({
     maxRetryAttempts: 6,
     maxDelaySeconds: options.maxRetryDelaySeconds ?? 600,
     rethrowInternalServerErrors: false,
     rethrowHttpErrors: false,
-  }));
+  });
+  // Polling has its own fixed retry loop in the runner; auto-retry's backoff (doubling up to an
+  // hour) would resume it long after Telegram is back.
+  api.config.use((prev, method, payload, signal) =>
+    method === "getUpdates" ? prev(method, payload, signal) : retry(prev, method, payload, signal)
+  );
 }
 
 /** A short, token-free description of an API error for logs. */

@@ -170,6 +170,16 @@ export class JobWorker implements LocalJobRunner {
     return this.#runs.size;
   }
 
+  /**
+   * Signals every local download to stop, synchronously, for an immediate exit (a second
+   * SIGTERM): the downloader processes get SIGTERM before the process is gone. Jobs stay
+   * `running` in KV and are recovered when their lease expires.
+   */
+  abortAll(): void {
+    this.#stopping = true;
+    for (const run of this.#runs.values()) this.#abort(run, "shutdown");
+  }
+
   /** Looks at the queue now (a job was just submitted in this instance). */
   wake(): void {
     if (!this.#stopping) this.#wake();
@@ -181,6 +191,14 @@ export class JobWorker implements LocalJobRunner {
     if (run === undefined) return false;
     this.#abort(run, "cancel");
     return true;
+  }
+
+  /** Shows a job running here in its status message, stored only after the job had started. */
+  statusMessageStored(job: Job): void {
+    const run = this.#runs.get(job.id);
+    if (run === undefined || run.job.statusMessageId === job.statusMessageId) return;
+    run.job = { ...run.job, statusMessageId: job.statusMessageId };
+    this.#notify({ ...run.job, progress: run.progress, updatedAt: this.#now() });
   }
 
   /** Removes a cancelled queued job's files (from an earlier attempt) and reports it. */
@@ -414,10 +432,15 @@ export class JobWorker implements LocalJobRunner {
     }
   }
 
-  /** Takes the stored job's fields (cancel flag, status message) and acts on a cancel request. */
+  /**
+   * Takes the stored job's fields (cancel flag, status message) and acts on a cancel request; a
+   * status message stored meanwhile (by another instance) is brought up to date.
+   */
   #absorb(run: ActiveRun, job: Job): void {
+    const newMessage = job.statusMessageId !== run.job.statusMessageId;
     run.job = job;
     if (job.cancelRequested) this.#abort(run, "cancel");
+    else if (newMessage) this.#notify({ ...job, progress: run.progress, updatedAt: this.#now() });
   }
 
   /** Stops renewals and progress writes before the outcome is stored. */
