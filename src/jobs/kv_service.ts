@@ -53,6 +53,11 @@ export interface LocalJobRunner {
   abortLocal(jobId: string): boolean;
   /** A queued job was cancelled (never ran here): remove its files and tell the observer. */
   reportCancelled(job: Job): Promise<void>;
+  /**
+   * The job's status message was stored. A job that started before that could not be shown
+   * there yet: the runner shows its current state now.
+   */
+  statusMessageStored?(job: Job): void;
 }
 
 /** Dependencies of {@linkcode KvJobService}. */
@@ -249,6 +254,7 @@ export class KvJobService implements JobService {
       this.#timings.retentionMs,
     );
     if (updated === null) throw new JobNotFoundError(jobId);
+    if (updated.state === "running") this.#deps.worker?.statusMessageStored?.(updated);
   }
 
   /** Queued jobs across all instances (for metrics and readiness). */

@@ -7,7 +7,7 @@
 import "../../src/runtime/quiet_node_warnings.ts";
 import { type App, createApp } from "../../src/app.ts";
 import { type Config, type ConfigInput, configSchema } from "../../src/config/schema.ts";
-import { silentLogger } from "../../src/log/logger.ts";
+import { type AppLogger, silentLogger } from "../../src/log/logger.ts";
 import { TelegramEmulator } from "../../src/sandbox/emulator.ts";
 
 /** The scripted spotDL. */
@@ -48,7 +48,10 @@ export interface TestBotOptions {
   dataDir?: string;
   /** Re-use an emulator (restart tests). */
   emulator?: TelegramEmulator;
+  /** The app's clock (milliseconds since the epoch); real time by default. */
   now?: () => number;
+  /** Where the app logs; silent by default. */
+  logger?: AppLogger;
 }
 
 /** Starts the real app against a fresh emulator; `close()` tears everything down. */
@@ -74,7 +77,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   const config = configSchema.parse(options.config ? options.config(base) : base);
   const app = await createApp({
     config,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     token: emulator.token,
     now: options.now,
   });

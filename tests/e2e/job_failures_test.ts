@@ -1,0 +1,327 @@
+/**
+ * What a user sees when a download goes wrong, through the whole app: the chat text, the job's
+ * state in `/status <id>`, and what is left on the server (processes, files).
+ */
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
+import type { ConfigInput } from "../../src/config/schema.ts";
+import type { AppLogger } from "../../src/log/logger.ts";
+import type { ChatMessage } from "../../src/sandbox/emulator.ts";
+import { ALICE, localUrl, PLAYLIST, startTestBot, type TestBot, TRACK } from "./_harness.ts";
+
+const FAKE_JSONL = new URL("../fixtures/fake_jsonl_downloader", import.meta.url).pathname;
+
+/** Things from the downloader's stderr and the server that must never reach a chat. */
+const INTERNALS = [
+  "Traceback",
+  'File "',
+  "site-packages",
+  "requests.exceptions",
+  "HTTPSConnectionPool",
+  "SpotifyException",
+  "/usr/local",
+  "exit code",
+  "stderr",
+];
+
+function jobIdFrom(message: ChatMessage): string {
+  const match = message.rawText?.match(/<code>([a-z0-9]{6,32})<\/code>/);
+  if (!match?.[1]) throw new Error(`no job id in ${JSON.stringify(message.rawText)}`);
+  return match[1];
+}
+
+function linksIn(message: ChatMessage): string[] {
+  return [...(message.rawText ?? "").matchAll(/href="([^"]+)"/g)].map((m) =>
+    m[1]!.replaceAll("&amp;", "&")
+  );
+}
+
+function withDownloader(
+  change: Partial<NonNullable<ConfigInput["downloader"]>>,
+): (base: ConfigInput) => ConfigInput {
+  return (base) => ({ ...base, downloader: { ...base.downloader, ...change } });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/**
+ * Whether a process no longer runs: absent, or a zombie waiting to be reaped. Asked through bash,
+ * because Deno only lets a fully privileged process read /proc.
+ */
+async function isGone(pid: number): Promise<boolean> {
+  const script = 'line="$(cat "/proc/$1/stat" 2>/dev/null)" || exit 0; ' +
+    'state="${line##*) }"; [ "${state%% *}" = Z ] && exit 0; exit 1';
+  const { code } = await new Deno.Command("bash", {
+    args: ["-c", script, "is-gone", String(pid)],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return code === 0;
+}
+
+/** Waits (bounded, as a hang guard) until the process is gone: a kill lands when it is scheduled. */
+async function processGone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (await isGone(pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+/** The pids the fake wrote: its own and, in hang/rate_limit modes, its child sleep's. */
+async function fakePids(pidFile: string): Promise<number[]> {
+  const text = await Deno.readTextFile(pidFile);
+  return text.split("\n").filter((line) => line.trim() !== "").map(Number);
+}
+
+/** Kills whatever a failed test may have left running (no-op when already gone). */
+async function killLeftovers(pidFile: string): Promise<void> {
+  let pids: number[];
+  try {
+    pids = await fakePids(pidFile);
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Sends /download and returns the status message and the job id. */
+async function startDownload(bot: TestBot, link: string) {
+  bot.emulator.sendText(ALICE, `/download ${link}`);
+  const status = await bot.emulator.waitForBotMessage(ALICE.id, /Job [a-z0-9]{6,32}/);
+  return { status, jobId: jobIdFrom(status) };
+}
+
+/** Sends /status <id> and returns the answer. */
+async function statusOf(bot: TestBot, jobId: string, after: number): Promise<ChatMessage> {
+  bot.emulator.sendText(ALICE, `/status ${jobId}`);
+  return await bot.emulator.waitForBotMessage(ALICE.id, new RegExp(jobId), { after });
+}
+
+function assertNoInternals(text: string): void {
+  for (const internal of INTERNALS) {
+    assert(!text.includes(internal), `chat text leaks ${JSON.stringify(internal)}:\n${text}`);
+  }
+}
+
+/** Every text the bot ever showed in the chat, edits included. */
+function everythingSaid(bot: TestBot): string {
+  const sent = bot.emulator.calls
+    .filter((c) => c.method === "sendMessage" || c.method === "editMessageText")
+    .map((c) => String(c.params.text ?? ""));
+  return sent.join("\n");
+}
+
+Deno.test("when one song of a playlist fails, the summary counts it, names it and links only the files that exist", async () => {
+  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_MODE: "fail_one" } });
+  try {
+    const { status, jobId } = await startDownload(bot, PLAYLIST);
+    const summary = await bot.emulator.waitForBotMessage(ALICE.id, /✅/, {
+      after: status.messageId,
+      timeoutMs: 15_000,
+    });
+    const text = summary.text ?? "";
+    assertStringIncludes(text, "3 tracks");
+    assertStringIncludes(text, "2 downloaded · 0 skipped · 1 failed");
+    assertMatch(text, /Failed:\n• Artist Two - Song Two/);
+    assertNoInternals(text);
+
+    const links = linksIn(summary);
+    assertEquals(links.length, 2, `two links in ${summary.rawText}`);
+    const names = links.map((link) => decodeURIComponent(new URL(link).pathname.split("/").pop()!));
+    assertEquals(names.sort(), ["Artist One - Song One.mp3", "Artist Three - Song Three.mp3"]);
+    for (const link of links) {
+      const response = await fetch(localUrl(bot, link));
+      await response.body?.cancel();
+      assertEquals(response.status, 200, link);
+    }
+
+    const answer = await statusOf(bot, jobId, summary.messageId);
+    assertStringIncludes(answer.text ?? "", "1 failed");
+    assertStringIncludes(answer.text ?? "", "Song Two");
+  } finally {
+    await bot.close();
+  }
+});
+
+Deno.test("a downloader crash shows a friendly failure without the traceback, and its files are removed", async () => {
+  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_MODE: "crash" } });
+  try {
+    const { status, jobId } = await startDownload(bot, PLAYLIST);
+    const failure = await bot.emulator.waitForBotMessage(ALICE.id, /^❌ Download failed/, {
+      after: status.messageId,
+      timeoutMs: 15_000,
+    });
+    assertStringIncludes(failure.text ?? "", "the downloader stopped with an error");
+    assertStringIncludes(failure.text ?? "", "try again");
+    assertNoInternals(everythingSaid(bot));
+    const finalStatus = bot.emulator.chat(ALICE.id).find((m) => m.messageId === status.messageId)!;
+    assertStringIncludes(finalStatus.text ?? "", "failed");
+    assertEquals(finalStatus.replyMarkup?.inline_keyboard.length ?? 0, 0, "no Cancel button");
+
+    const answer = await statusOf(bot, jobId, failure.messageId);
+    assertMatch(answer.text ?? "", /^❌ Download failed/);
+    assertEquals(await exists(`${bot.dataDir}/downloads/${jobId}`), false, "output dir removed");
+  } finally {
+    await bot.close();
+  }
+});
+
+Deno.test("a download that hangs past downloader.timeout_minutes is stopped: timeout message, no processes, no partial files", async () => {
+  const pidFile = await Deno.makeTempFile({ prefix: "dlbot-fake-pids-" });
+  const bot = await startTestBot({
+    downloaderEnv: { FAKE_SPOTDL_MODE: "hang", FAKE_SPOTDL_PIDFILE: pidFile },
+    config: withDownloader({ timeout_minutes: 0.03 }),
+  });
+  try {
+    const { status, jobId } = await startDownload(bot, PLAYLIST);
+    await bot.emulator.waitForBotMessage(ALICE.id, /Downloading/);
+    const pids = await fakePids(pidFile);
+    assertEquals(pids.length, 2, "the fake and its child sleep are running");
+
+    const failure = await bot.emulator.waitForBotMessage(ALICE.id, /^❌ Download failed/, {
+      after: status.messageId,
+      timeoutMs: 15_000,
+    });
+    assertStringIncludes(failure.text ?? "", "took longer than 0.03 minutes and was stopped");
+    assertStringIncludes(failure.text ?? "", "What to try:");
+    for (const pid of pids) assert(await processGone(pid), `process ${pid} still running`);
+    assertEquals(await exists(`${bot.dataDir}/downloads/${jobId}`), false, "partial files removed");
+    assertMatch((await statusOf(bot, jobId, failure.messageId)).text ?? "", /^❌.*took longer/);
+  } finally {
+    await bot.close();
+    await killLeftovers(pidFile);
+    await Deno.remove(pidFile);
+  }
+});
+
+Deno.test("Spotify rate limiting fails the job at once with a rate-limit message and stops the downloader", async () => {
+  const pidFile = await Deno.makeTempFile({ prefix: "dlbot-fake-pids-" });
+  const bot = await startTestBot({
+    downloaderEnv: {
+      FAKE_SPOTDL_MODE: "rate_limit",
+      FAKE_SPOTDL_RETRY_AFTER: "7200",
+      FAKE_SPOTDL_PIDFILE: pidFile,
+    },
+    // Far beyond this test's wait: only the rate-limit line can end the job in time.
+    config: withDownloader({ timeout_minutes: 30 }),
+  });
+  try {
+    const { status, jobId } = await startDownload(bot, PLAYLIST);
+    const failure = await bot.emulator.waitForBotMessage(ALICE.id, /^❌ Download failed/, {
+      after: status.messageId,
+      timeoutMs: 15_000,
+    });
+    const text = failure.text ?? "";
+    assertStringIncludes(text, "Spotify is rate-limiting downloads right now");
+    assertStringIncludes(text, "retry in about 2 h");
+    assert(!text.includes("took longer"), text);
+    assertNoInternals(everythingSaid(bot));
+    for (const pid of await fakePids(pidFile)) {
+      assert(await processGone(pid), `process ${pid} still running`);
+    }
+    assertEquals(await exists(`${bot.dataDir}/downloads/${jobId}`), false);
+    assertMatch((await statusOf(bot, jobId, failure.messageId)).text ?? "", /^❌.*rate-limiting/);
+  } finally {
+    await bot.close();
+    await killLeftovers(pidFile);
+    await Deno.remove(pidFile);
+  }
+});
+
+Deno.test("a link with no matching audio tells the user nothing could be downloaded", async () => {
+  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_MODE: "no_results" } });
+  try {
+    const { status, jobId } = await startDownload(bot, TRACK);
+    const failure = await bot.emulator.waitForBotMessage(ALICE.id, /^❌ Download failed/, {
+      after: status.messageId,
+      timeoutMs: 15_000,
+    });
+    assertStringIncludes(failure.text ?? "", "Nothing could be downloaded");
+    assertStringIncludes(failure.text ?? "", "no matching audio");
+    assertNoInternals(everythingSaid(bot));
+    assertEquals(bot.emulator.botMessages(ALICE.id).filter((m) => m.audio).length, 0);
+    assertEquals(await exists(`${bot.dataDir}/downloads/${jobId}`), false);
+  } finally {
+    await bot.close();
+  }
+});
+
+Deno.test("a missing downloader tells the user it is not installed, and the log tells the admin how to fix it", async () => {
+  const records: { level: string; message: string; props: Record<string, unknown> }[] = [];
+  const recorder = (bound: Record<string, unknown>): AppLogger => {
+    const log = (level: string) => (message: string, props: Record<string, unknown> = {}) => {
+      records.push({ level, message, props: { ...bound, ...props } });
+    };
+    return {
+      debug: log("debug"),
+      info: log("info"),
+      warn: log("warn"),
+      error: log("error"),
+      with: (props) => recorder({ ...bound, ...props }),
+    };
+  };
+  const bot = await startTestBot({
+    config: withDownloader({ command: "/nonexistent/spotdl" }),
+    logger: recorder({}),
+  });
+  try {
+    const { status, jobId } = await startDownload(bot, PLAYLIST);
+    const failure = await bot.emulator.waitForBotMessage(ALICE.id, /^❌ Download failed/, {
+      after: status.messageId,
+      timeoutMs: 15_000,
+    });
+    assertStringIncludes(failure.text ?? "", "not installed on the server");
+    assert(!(failure.text ?? "").includes("/nonexistent"), "the path stays out of the chat");
+
+    const logged = records.find((r) => r.level === "error" && r.props.jobId === jobId);
+    assert(logged, `an error record for job ${jobId}`);
+    assertStringIncludes(String(logged.props.message), "/nonexistent/spotdl");
+    assertStringIncludes(String(logged.props.hint), "downloader.command");
+  } finally {
+    await bot.close();
+  }
+});
+
+Deno.test("a downloader speaking the JSON-lines protocol produces a normal success summary", async () => {
+  const bot = await startTestBot({
+    config: withDownloader({
+      command: FAKE_JSONL,
+      args: ["{url}", "--output-dir", "{output_dir}"],
+      output_format: "jsonl",
+      env: { FAKE_JSONL_TRACKS: "2" },
+    }),
+  });
+  try {
+    const { status, jobId } = await startDownload(bot, PLAYLIST);
+    const summary = await bot.emulator.waitForBotMessage(ALICE.id, /✅/, {
+      after: status.messageId,
+      timeoutMs: 15_000,
+    });
+    assertStringIncludes(summary.text ?? "", "JSON Playlist — 2 tracks");
+    assertStringIncludes(summary.text ?? "", "2 downloaded · 0 skipped · 0 failed");
+    const links = linksIn(summary);
+    assertEquals(links.length, 2);
+    const response = await fetch(localUrl(bot, links[0]!));
+    const body = new Uint8Array(await response.arrayBuffer());
+    assertEquals(response.status, 200);
+    assertEquals(body.length, 4096);
+    assertStringIncludes(links[0]!, `/files/${jobId}/`);
+  } finally {
+    await bot.close();
+  }
+});

@@ -1,0 +1,238 @@
+/**
+ * Crash recovery through the whole app: the bot runs as the binary does (`main.ts run`, a
+ * subprocess), is killed with SIGKILL in the middle of a download, and is started again on the
+ * same data directory. The user must hear about the same job: its summary once it is resumed, or
+ * a failure explaining the restart once its attempts are used up.
+ */
+import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import type { ChatMessage } from "../../src/sandbox/emulator.ts";
+import { TelegramEmulator } from "../../src/sandbox/emulator.ts";
+import { PERMISSION_FLAGS, REPO_ROOT } from "../_test_utils.ts";
+import { ALICE, FAKE_SPOTDL, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
+
+/**
+ * The restart comes this much later than the crash: past the dead instance's lease
+ * (`jobs.lease_seconds` = 5), as when systemd brings the bot back after its restart delay.
+ */
+const RESTART_DELAY_MS = 60_000;
+
+function jobIdFrom(message: ChatMessage): string {
+  const match = message.rawText?.match(/<code>([a-z0-9]{6,32})<\/code>/);
+  if (!match?.[1]) throw new Error(`no job id in ${JSON.stringify(message.rawText)}`);
+  return match[1];
+}
+
+/** Everything one recovery scenario uses; `dispose()` removes all of it. */
+interface Scene {
+  emulator: TelegramEmulator;
+  dataDir: string;
+  pidFile: string;
+  dispose(): Promise<void>;
+}
+
+async function scene(): Promise<Scene> {
+  const emulator = await TelegramEmulator.start();
+  const dataDir = await Deno.makeTempDir({ prefix: "dlbot-e2e-recovery-" });
+  const pidFile = `${dataDir}/fake.pids`;
+  return {
+    emulator,
+    dataDir,
+    pidFile,
+    async dispose() {
+      await killFake(pidFile);
+      await emulator.close();
+      await Deno.remove(dataDir, { recursive: true });
+    },
+  };
+}
+
+/** Kills the orphaned fake spotDL (its process group), as the service manager would. */
+async function killFake(pidFile: string): Promise<void> {
+  let pids: number[];
+  try {
+    pids = (await Deno.readTextFile(pidFile)).split("\n").filter((l) => l.trim()).map(Number);
+  } catch {
+    return;
+  }
+  for (const [i, pid] of pids.entries()) {
+    try {
+      Deno.kill(i === 0 ? -pid : pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Starts `dlbot run` as a subprocess with a hanging fake spotDL; the first instance. */
+async function startBinary(s: Scene, maxAttempts: number): Promise<Deno.ChildProcess> {
+  const configPath = `${s.dataDir}/bot.toml`;
+  await Deno.writeTextFile(
+    configPath,
+    [
+      "[telegram]",
+      `api_root = "${s.emulator.apiRoot}"`,
+      `allowed_user_ids = [${ALICE.id}]`,
+      "[http]",
+      `listen = "127.0.0.1:0"`,
+      `public_base_url = "http://files.example.test/dl"`,
+      "[storage]",
+      `data_dir = "${s.dataDir}"`,
+      "[downloader]",
+      `command = "${FAKE_SPOTDL}"`,
+      "kill_grace_seconds = 1",
+      "[downloader.env]",
+      `FAKE_SPOTDL_MODE = "hang"`,
+      `FAKE_SPOTDL_DELAY = "0.02"`,
+      `FAKE_SPOTDL_PIDFILE = "${s.pidFile}"`,
+      "[jobs]",
+      "lease_seconds = 5",
+      `max_attempts = ${maxAttempts}`,
+      "[log]",
+      `level = "error"`,
+      "",
+    ].join("\n"),
+  );
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--config",
+      `${REPO_ROOT}deno.json`,
+      ...PERMISSION_FLAGS,
+      `${REPO_ROOT}main.ts`,
+      "run",
+      "--config",
+      configPath,
+    ],
+    cwd: s.dataDir,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? "",
+      NO_COLOR: "1",
+      TELEGRAM_BOT_TOKEN: s.emulator.token,
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+/**
+ * Runs the first instance until Alice's download is running, then kills it with SIGKILL (no
+ * graceful stop, no re-queue) and kills its orphaned downloader. Returns the job id and the
+ * status message.
+ */
+async function crashMidDownload(s: Scene, maxAttempts: number) {
+  const child = await startBinary(s, maxAttempts);
+  try {
+    s.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
+    const status = await s.emulator.waitForBotMessage(ALICE.id, /Downloading/, {
+      timeoutMs: 30_000,
+      message: "the first instance shows the download running",
+    });
+    return { jobId: jobIdFrom(status), status };
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+    await killFake(s.pidFile);
+  }
+}
+
+/** Starts the app again, in this process, on the same data dir, with a working fake spotDL. */
+function restart(s: Scene, maxAttempts: number): Promise<TestBot> {
+  return startTestBot({
+    emulator: s.emulator,
+    dataDir: s.dataDir,
+    now: () => Date.now() + RESTART_DELAY_MS,
+    config: (base) => ({
+      ...base,
+      telegram: { ...base.telegram, allowed_user_ids: [ALICE.id] },
+      jobs: { ...base.jobs, max_attempts: maxAttempts },
+    }),
+  });
+}
+
+Deno.test("a download interrupted by a crash is resumed after the restart and the user gets its summary", async () => {
+  const s = await scene();
+  let bot: TestBot | undefined;
+  try {
+    const { jobId, status } = await crashMidDownload(s, 2);
+    const partial = `${s.dataDir}/downloads/${jobId}`;
+    assert(await hasPartFile(partial), "the crash left a partial file behind");
+
+    bot = await restart(s, 2);
+    const summary = await s.emulator.waitForBotMessage(ALICE.id, /✅/, {
+      after: status.messageId,
+      timeoutMs: 15_000,
+    });
+    assertEquals(jobIdFrom(summary), jobId, "the summary is for the interrupted job");
+    assertStringIncludes(summary.text ?? "", "3 downloaded · 0 skipped · 0 failed");
+    const edited = s.emulator.chat(ALICE.id).find((m) => m.messageId === status.messageId)!;
+    assertStringIncludes(edited.text ?? "", "✅ Finished");
+    assertEquals(await hasPartFile(partial), false, "the partial file was not kept");
+
+    s.emulator.sendText(ALICE, `/status ${jobId}`);
+    const answer = await s.emulator.waitForBotMessage(ALICE.id, new RegExp(jobId), {
+      after: summary.messageId,
+    });
+    assertStringIncludes(answer.text ?? "", "✅");
+  } finally {
+    await bot?.close();
+    await s.dispose();
+  }
+});
+
+Deno.test("a download interrupted with no attempts left fails after the restart, telling the user why", async () => {
+  const s = await scene();
+  let bot: TestBot | undefined;
+  try {
+    const { jobId, status } = await crashMidDownload(s, 1);
+
+    bot = await restart(s, 1);
+    const failure = await s.emulator.waitForBotMessage(ALICE.id, /^❌ Download failed/, {
+      after: status.messageId,
+      timeoutMs: 15_000,
+    });
+    assertEquals(jobIdFrom(failure), jobId);
+    assertStringIncludes(failure.text ?? "", "The bot restarted while this download was running");
+    assertStringIncludes(failure.text ?? "", "/download again");
+    const edited = s.emulator.chat(ALICE.id).find((m) => m.messageId === status.messageId)!;
+    assertStringIncludes(edited.text ?? "", "failed");
+    assertEquals(edited.replyMarkup?.inline_keyboard.length ?? 0, 0, "no Cancel button left");
+    assertEquals(
+      s.emulator.botMessages(ALICE.id).filter((m) => m.text?.startsWith("✅")).length,
+      0,
+      "the job was not run again",
+    );
+    const dirGone = await s.emulator.waitFor(
+      async () => !(await exists(`${s.dataDir}/downloads/${jobId}`)) || undefined,
+      { intervalMs: 50, message: "the interrupted job's files removed" },
+    );
+    assert(dirGone);
+  } finally {
+    await bot?.close();
+    await s.dispose();
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+async function hasPartFile(dir: string): Promise<boolean> {
+  try {
+    for await (const entry of Deno.readDir(dir)) if (entry.name.endsWith(".part")) return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+  return false;
+}
