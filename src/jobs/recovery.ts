@@ -26,8 +26,8 @@ import type { JobLogger } from "./worker.ts";
 /** The error stored on a job that was interrupted too often. */
 export const INTERRUPTED_ERROR: JobError = {
   code: "interrupted",
-  userMessage: "The bot restarted while this download was running, and it has already been " +
-    "retried. Send /download again to retry.",
+  userMessage: "The bot restarted while this download was running, too often to resume it " +
+    "automatically. Send /download again to start over.",
 };
 
 /** The error stored on a cancelled job. */

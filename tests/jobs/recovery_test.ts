@@ -117,8 +117,8 @@ Deno.test("after a crash, a job that used all its attempts fails and its user is
       assertEquals(done.error, INTERRUPTED_ERROR);
       assertEquals(
         done.error?.userMessage,
-        "The bot restarted while this download was running, and it has already been retried. " +
-          "Send /download again to retry.",
+        "The bot restarted while this download was running, too often to resume it automatically. " +
+          "Send /download again to start over.",
       );
       assertEquals(h.downloader.runs.length, 0, "not run again");
       assertEquals(await exists(jobOutputDir(store.downloadsDir, jobId)), false);

@@ -39,7 +39,7 @@ export function statusFeature(deps: BotDeps): Composer<BotContext> {
           await ctx.reply("You have no jobs yet. Send /download <link> to start one.");
           return;
         }
-        const lines = views.map((v) => renderJobLine(v.job, v.position));
+        const lines = views.map((v) => renderJobLine(v.job, v.position, now));
         await ctx.reply(
           `<b>Your recent jobs</b>\n${lines.join("\n")}\n\nDetails: /status &lt;job id&gt;`,
           { parse_mode: "HTML" },
