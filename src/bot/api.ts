@@ -53,7 +53,14 @@ export function installApiBehaviour(api: Api, options: ApiBehaviourOptions): voi
   api.config.use(monitorTransformer(options.monitor));
   if (options.throttle ?? true) {
     api.config.use(apiThrottler({
-      global: { reservoir: 30, reservoirRefreshAmount: 30, reservoirRefreshInterval: 1000 },
+      // The reservoir refills in fixed 1 s steps, so alone it lets 30 calls end one step and 30
+      // start the next: 60 within one second. Spacing calls 35 ms apart keeps any second below 30.
+      global: {
+        reservoir: 30,
+        reservoirRefreshAmount: 30,
+        reservoirRefreshInterval: 1000,
+        minTime: 35,
+      },
       group: {
         maxConcurrent: 1,
         minTime: 1000,
@@ -64,17 +71,78 @@ export function installApiBehaviour(api: Api, options: ApiBehaviourOptions): voi
       out: { maxConcurrent: 1, minTime: 1050 },
     }));
   }
-  const retry = autoRetry({
+  const floodRetry = autoRetry({
     maxRetryAttempts: 6,
     maxDelaySeconds: options.maxRetryDelaySeconds ?? 600,
     rethrowInternalServerErrors: false,
-    rethrowHttpErrors: false,
+    // Auto-retry would retry network errors forever with waits doubling up to an hour; the
+    // network retry below caps the wait so replies go out soon after the network is back.
+    rethrowHttpErrors: true,
   });
-  // Polling has its own fixed retry loop in the runner; auto-retry's backoff (doubling up to an
-  // hour) would resume it long after Telegram is back.
+  const networkRetry = networkRetryTransformer();
+  // Polling has its own fixed retry loop in the runner, so getUpdates skips both.
   api.config.use((prev, method, payload, signal) =>
-    method === "getUpdates" ? prev(method, payload, signal) : retry(prev, method, payload, signal)
+    method === "getUpdates" ? prev(method, payload, signal) : floodRetry(
+      (m, p, s) => networkRetry(prev, m, p, s),
+      method,
+      payload,
+      signal,
+    )
   );
+}
+
+/** Options for {@linkcode networkRetryTransformer}. */
+export interface NetworkRetryOptions {
+  /** First wait; doubles per attempt. */
+  initialDelayMs?: number;
+  /** Longest single wait. */
+  maxDelayMs?: number;
+  /** Give up (rethrow) when the next attempt would start later than this after the first. */
+  giveUpAfterMs?: number;
+}
+
+/**
+ * Retries calls that failed on the network (grammY's `HttpError`: refused, reset, timed out) with
+ * a capped exponential backoff, then gives up so a long outage cannot hold a chat's updates
+ * forever. Telegram's own errors (429, 5xx) are left to auto-retry.
+ */
+export function networkRetryTransformer(options: NetworkRetryOptions = {}): Transformer {
+  const initial = options.initialDelayMs ?? 500;
+  const max = options.maxDelayMs ?? 30_000;
+  const giveUpAfter = options.giveUpAfterMs ?? 15 * 60_000;
+  return async (prev, method, payload, signal) => {
+    const deadline = Date.now() + giveUpAfter;
+    let delay = initial;
+    for (;;) {
+      try {
+        return await prev(method, payload, signal);
+      } catch (error) {
+        if (!(error instanceof HttpError) || signal?.aborted || Date.now() + delay > deadline) {
+          throw error;
+        }
+        await sleep(delay, signal);
+        delay = Math.min(max, delay * 2);
+      }
+    }
+  };
+}
+
+/** The part of an abort signal `sleep` needs (grammY's npm build types it with a shim). */
+interface AbortLike {
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
+function sleep(ms: number, signal?: AbortLike): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 }
 
 /** A short, token-free description of an API error for logs. */

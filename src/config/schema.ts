@@ -23,6 +23,13 @@ export const DEFAULT_DOWNLOADER_ARGS: readonly string[] = [
 
 const userId = z.number().int().positive();
 
+/** True for https URLs, and for http URLs whose host is loopback (localhost, 127.0.0.0/8, ::1). */
+function isHttpsOrLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  if (protocol === "https:") return true;
+  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
 const telegramSchema = z.strictObject({
   /** Bot token from @BotFather. Prefer TELEGRAM_BOT_TOKEN(_FILE) or systemd credentials. */
   token: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, {
@@ -35,8 +42,14 @@ const telegramSchema = z.strictObject({
   upload_limit_mb: z.number().positive().max(2000).default(50),
   mode: z.enum(["polling", "webhook"]).default("polling"),
   webhook: z.strictObject({
-    /** Public HTTPS URL Telegram posts updates to (path served by the bot's HTTP server). */
-    url: z.url({ protocol: /^https$/ }).optional(),
+    /**
+     * Public HTTPS URL Telegram posts updates to (path served by the bot's HTTP server). Plain
+     * http is accepted only for a loopback host: a self-hosted Bot API server (or an emulator) on
+     * the same machine, where the secret token never crosses a network.
+     */
+    url: z.url({ protocol: /^https?$/ }).refine(isHttpsOrLoopback, {
+      message: "must be an https URL (plain http only for a loopback host such as 127.0.0.1)",
+    }).optional(),
     /** Shared secret Telegram sends in X-Telegram-Bot-Api-Secret-Token. */
     secret_token: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, {
       message: "must be 16-256 characters of A-Z, a-z, 0-9, _ and -",

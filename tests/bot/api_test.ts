@@ -1,0 +1,41 @@
+import "../../src/runtime/quiet_node_warnings.ts";
+import { HttpError } from "grammy";
+import { assertEquals, assertRejects } from "../_assert.ts";
+import { networkRetryTransformer } from "../../src/bot/api.ts";
+
+type Prev = Parameters<ReturnType<typeof networkRetryTransformer>>[0];
+
+function flaky(failures: number, error: () => Error) {
+  let calls = 0;
+  const prev = (() => {
+    calls++;
+    if (calls <= failures) return Promise.reject(error());
+    return Promise.resolve({ ok: true, result: calls });
+  }) as unknown as Prev;
+  return { prev, calls: () => calls };
+}
+
+const networkError = () =>
+  new HttpError("Network request for 'sendMessage' failed!", new Error("reset"));
+
+Deno.test("networkRetryTransformer() retries network failures until the call goes through", async () => {
+  const retry = networkRetryTransformer({ initialDelayMs: 1, maxDelayMs: 2, giveUpAfterMs: 5_000 });
+  const { prev, calls } = flaky(3, networkError);
+  const result = await retry(prev, "sendMessage", { chat_id: 1, text: "hi" });
+  assertEquals(result, { ok: true, result: 4 } as unknown as typeof result);
+  assertEquals(calls(), 4);
+});
+
+Deno.test("networkRetryTransformer() gives up after its deadline instead of waiting forever", async () => {
+  const retry = networkRetryTransformer({ initialDelayMs: 5, maxDelayMs: 5, giveUpAfterMs: 30 });
+  const { prev, calls } = flaky(Number.POSITIVE_INFINITY, networkError);
+  await assertRejects(() => retry(prev, "sendMessage", { chat_id: 1, text: "hi" }), HttpError);
+  assertEquals(calls() >= 2, true);
+});
+
+Deno.test("networkRetryTransformer() leaves other errors alone", async () => {
+  const retry = networkRetryTransformer({ initialDelayMs: 1 });
+  const { prev, calls } = flaky(1, () => new TypeError("bug"));
+  await assertRejects(() => retry(prev, "sendMessage", { chat_id: 1, text: "hi" }), TypeError);
+  assertEquals(calls(), 1);
+});

@@ -1,0 +1,108 @@
+import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { parsePrometheusText, sampleValue } from "../metrics/_prom_text.ts";
+import { TelegramEmulator } from "../../src/sandbox/emulator.ts";
+import type { ChatMessage } from "../../src/sandbox/emulator.ts";
+import { ADMIN, ALICE, BOB, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
+
+/** A third whitelisted user for this test. */
+const CAROL = { id: 1004, first_name: "Carol" };
+
+const SPAM_COUNT = 15;
+const COMMANDS_CAPACITY = 3;
+
+async function rateLimitedCount(bot: TestBot): Promise<number> {
+  const response = await fetch(`${bot.httpBase}/metrics`);
+  const families = parsePrometheusText(await response.text());
+  return sampleValue(families, "dlbot_rejected_total", { reason: "rate_limited" }) ?? 0;
+}
+
+/** Asserts each pattern matches exactly one message, and no message is left unmatched. */
+function assertExactlyOnceEach(messages: ChatMessage[], patterns: RegExp[], who: string): void {
+  const texts = messages.map((m) => m.text ?? m.caption ?? "");
+  assertEquals(texts.length, patterns.length, `${who} got ${JSON.stringify(texts)}`);
+  for (const pattern of patterns) {
+    const hits = texts.filter((t) => pattern.test(t));
+    assertEquals(
+      hits.length,
+      1,
+      `${who}: one message matching ${pattern} in ${JSON.stringify(texts)}`,
+    );
+  }
+}
+
+Deno.test("under a command spam no chat gets more than one message a second and Telegram never floods the bot", async () => {
+  const emulator = await TelegramEmulator.start({
+    floodLimit: { perChatPerSecond: 1, perBotPerSecond: 30 },
+  });
+  const bot = await startTestBot({
+    emulator,
+    downloaderEnv: { FAKE_SPOTDL_TRACKS: "2" },
+    config: (base) => ({
+      ...base,
+      telegram: { ...base.telegram, allowed_user_ids: [ALICE.id, BOB.id, CAROL.id] },
+      // One token a minute: the spam cannot earn a new command while the test runs.
+      rate_limit: { commands_capacity: COMMANDS_CAPACITY, commands_per_minute: 1 },
+    }),
+  });
+  try {
+    const spam = ["/start", "/status", "/help"];
+    for (let i = 0; i < SPAM_COUNT; i++) emulator.sendText(ALICE, spam[i % spam.length]!);
+    emulator.sendText(BOB, `/download ${PLAYLIST}`);
+    emulator.sendText(BOB, "/status");
+    emulator.sendText(BOB, "/help");
+    emulator.sendText(ADMIN, "/start");
+    emulator.sendText(ADMIN, "/help");
+    emulator.sendText(CAROL, "/status");
+    emulator.sendText(CAROL, "/start");
+    emulator.sendText(CAROL, "/help");
+
+    // Quiet: every denial was counted and every expected message arrived.
+    const expectedDenials = SPAM_COUNT - COMMANDS_CAPACITY;
+    await emulator.waitFor(async () => (await rateLimitedCount(bot)) === expectedDenials, {
+      intervalMs: 100,
+      timeoutMs: 30_000,
+      message: `${expectedDenials} rate-limited commands`,
+    });
+    const want = { [ALICE.id]: 4, [BOB.id]: 4, [ADMIN.id]: 2, [CAROL.id]: 3 };
+    await emulator.waitFor(
+      () =>
+        Object.entries(want).every(([id, n]) => emulator.botMessages(Number(id)).length >= n) &&
+        emulator.botMessages(BOB.id).some((m) => /2 tracks/.test(m.text ?? "")),
+      { timeoutMs: 30_000, message: "every reply and Bob's summary" },
+    );
+
+    const alice = emulator.botMessages(ALICE.id).map((m) => m.text ?? "");
+    assertEquals(alice.length, 4, JSON.stringify(alice));
+    assertMatch(alice[0]!, /^Hi Alice!/);
+    assertMatch(alice[1]!, /^You have no jobs yet/);
+    assertMatch(alice[2]!, /^dlbot downloads music/);
+    assertMatch(alice[3]!, /^Slow down/);
+    assertEquals(alice.filter((t) => /^Slow down/.test(t)).length, 1, "one Slow down message");
+
+    assertExactlyOnceEach(emulator.botMessages(BOB.id), [
+      /^✅ Finished .*Summary below/,
+      /^✅ Fake Playlist — 2 tracks/,
+      /^Your recent jobs/,
+      /^dlbot downloads music/,
+    ], "Bob");
+    assertExactlyOnceEach(
+      emulator.botMessages(ADMIN.id),
+      [/^Hi Ada!/, /^dlbot downloads music/],
+      "Ada",
+    );
+    assertExactlyOnceEach(
+      emulator.botMessages(CAROL.id),
+      [/^You have no jobs yet/, /^Hi Carol!/, /^dlbot downloads music/],
+      "Carol",
+    );
+
+    for (const chatId of emulator.chatIds()) {
+      const busiest = emulator.maxPerChatPerSecond(chatId);
+      assert(busiest <= 1, `chat ${chatId} got ${busiest} messages within one second`);
+    }
+    assertEquals(emulator.stats.floodRejections, 0, "no 429 from exceeding Telegram's limits");
+  } finally {
+    await bot.close();
+    await emulator.close();
+  }
+});
