@@ -75,7 +75,8 @@ export const KEY_HINTS: Readonly<Record<string, string>> = {
   "telegram.mode":
     '"polling" (no public URL needed) or "webhook" (needs telegram.webhook.url and secret_token)',
   "telegram.webhook.url":
-    'the public https URL Telegram posts updates to, e.g. "https://bot.example.org/telegram/webhook"',
+    'the public https URL Telegram posts updates to, e.g. "https://bot.example.org/telegram/webhook" ' +
+    "(plain http only for a Bot API server on the same machine: 127.0.0.1 or localhost)",
   "telegram.webhook.secret_token":
     "16-256 characters of A-Z, a-z, 0-9, _ and -; e.g. the output of `openssl rand -hex 32`",
   "http.listen": 'host:port, e.g. "127.0.0.1:8080" or "0.0.0.0:8080" in a container',
