@@ -333,7 +333,9 @@ export async function createApp(options: AppOptions): Promise<App> {
           retryInterval: POLL_RETRY_MS,
           silent: true,
         },
-        sink: { concurrency: 32 },
+        // Updates waiting in a chat's queue (behind replies throttled to 1 a second) hold a
+        // slot, so a low limit lets a few busy chats stall everyone: keep the runner's default.
+        sink: { concurrency: 500 },
       });
       runner.task()?.catch((error) => {
         if (stopSignal.signal.aborted) return;

@@ -1,8 +1,11 @@
 /**
  * The bot factory: middleware order and features. Services come in through {@linkcode BotDeps}.
  *
- * Order: per-chat sequencing (for the runner) → logging context → whitelist → command rate limit
- * → features → fallback, all inside one error boundary.
+ * Order: logging context → whitelist → command rate limit → per-chat sequencing (for the runner)
+ * → features → fallback, all inside one error boundary. Refusals and rate-limit denials come
+ * before the per-chat queue, so a spammer's dropped messages never wait in it (and never hold one
+ * of the runner's concurrent slots while earlier replies to that chat are throttled); the one
+ * "slow down" reply still queues, so it arrives after the answers to earlier commands.
  *
  * @module
  */
@@ -25,7 +28,8 @@ export function createBot(token: string, config?: BotConfig<BotContext>): Bot<Bo
 
 /** Installs the middleware and every feature on a bot. */
 export function installHandlers(bot: Bot<BotContext>, deps: BotDeps): void {
-  bot.use(sequentialize((ctx) => ctx.chat?.id.toString() ?? ctx.from?.id.toString()));
+  const chatKey = (ctx: BotContext) => ctx.chat?.id.toString() ?? ctx.from?.id.toString();
+  const inChatOrder = sequentialize<BotContext>(chatKey);
   bot.use(logContext(deps));
   bot.errorBoundary(async (err) => {
     const ctx = err.ctx;
@@ -38,7 +42,8 @@ export function installHandlers(bot: Bot<BotContext>, deps: BotDeps): void {
     }
   })
     .use(whitelist(deps))
-    .use(commandRateLimit(deps))
+    .use(commandRateLimit(deps, { decide: sequentialize(chatKey), reply: inChatOrder }))
+    .use(inChatOrder)
     .use(helpFeature(deps))
     .use(downloadFeature(deps))
     .use(statusFeature(deps))

@@ -63,19 +63,46 @@ export function whitelist(deps: Pick<BotDeps, "access" | "limits" | "metrics">):
   };
 }
 
-/** Per-user command bucket: a throttled user hears once when to try again, then silence. */
+/** Per-chat queues {@linkcode commandRateLimit} runs in (both `sequentialize` middleware). */
+export interface ChatOrdering {
+  /** A short queue for the token decision, so a chat's commands are judged in order. */
+  decide: MiddlewareFn<BotContext>;
+  /** The chat's reply queue: carries the one "slow down" reply behind earlier answers. */
+  reply: MiddlewareFn<BotContext>;
+}
+
+/** Runs `fn` inside `queue` (a per-chat `sequentialize` middleware) and returns its result. */
+async function inQueue<T>(
+  queue: MiddlewareFn<BotContext> | undefined,
+  ctx: BotContext,
+  fn: () => Promise<T>,
+): Promise<T> {
+  if (queue === undefined) return await fn();
+  const box: { value?: T } = {};
+  await queue(ctx, async () => {
+    box.value = await fn();
+  });
+  return box.value as T;
+}
+
+/**
+ * Per-user command bucket: a throttled user hears once when to try again, then silence.
+ * With `ordering`, it runs before the chat's reply queue: denied messages never wait behind
+ * throttled replies, yet decisions and the "slow down" reply keep the chat's message order.
+ */
 export function commandRateLimit(
   deps: Pick<BotDeps, "limits" | "metrics">,
+  ordering?: ChatOrdering,
 ): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     const userId = ctx.from?.id;
     if (userId === undefined) return;
-    const decision = await deps.limits.commands.take(userId);
+    const decision = await inQueue(ordering?.decide, ctx, () => deps.limits.commands.take(userId));
     if (decision.allowed) return await next();
     deps.metrics.rejected("rate_limited");
     ctx.log.info("rate limited", { retry_after_s: decision.retryAfterSeconds });
     const text = `Slow down a little: try again in ${formatSeconds(decision.retryAfterSeconds)}.`;
     if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text });
-    else if (decision.firstDenial) await ctx.reply(text);
+    else if (decision.firstDenial) await inQueue(ordering?.reply, ctx, () => ctx.reply(text));
   };
 }
