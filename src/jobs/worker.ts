@@ -95,6 +95,8 @@ interface ActiveRun {
   persisting: Promise<void>;
   lastPersistAt: number;
   dirty: boolean;
+  /** The outcome is stored; only the chat notification is still under way. */
+  finishing?: boolean;
 }
 
 /** A final state with its error, decided from the downloader's outcome. */
@@ -180,6 +182,13 @@ export class JobWorker implements LocalJobRunner {
     for (const run of this.#runs.values()) this.#abort(run, "shutdown");
   }
 
+  /** Local runs whose downloader is still going (not just telling the chat about the result). */
+  #downloading(): number {
+    let n = 0;
+    for (const run of this.#runs.values()) if (!run.finishing) n++;
+    return n;
+  }
+
   /** Looks at the queue now (a job was just submitted in this instance). */
   wake(): void {
     if (!this.#stopping) this.#wake();
@@ -233,7 +242,7 @@ export class JobWorker implements LocalJobRunner {
     const metrics = this.#deps.metrics;
     if (metrics !== undefined) {
       metrics.setQueueDepth(await queueDepth(this.#kv));
-      metrics.setRunning(this.#runs.size);
+      metrics.setRunning(this.#downloading());
     }
   }
 
@@ -289,12 +298,12 @@ export class JobWorker implements LocalJobRunner {
       rateLimited: false,
     };
     this.#runs.set(claim.job.id, run);
-    this.#deps.metrics?.setRunning(this.#runs.size);
+    this.#deps.metrics?.setRunning(this.#downloading());
     const { promise: started, resolve: markStarted } = Promise.withResolvers<void>();
     run.done = this.#execute(run, markStarted).finally(() => {
       markStarted();
       this.#runs.delete(claim.job.id);
-      this.#deps.metrics?.setRunning(this.#runs.size);
+      this.#deps.metrics?.setRunning(this.#downloading());
       this.#wake();
     });
     return started;
@@ -614,6 +623,8 @@ export class JobWorker implements LocalJobRunner {
       verdict.state,
       Math.max(0, (final.finishedAt ?? 0) - (final.startedAt ?? final.finishedAt ?? 0)) / 1000,
     );
+    run.finishing = true;
+    this.#deps.metrics?.setRunning(this.#downloading());
     try {
       await this.#deps.observer.onFinished(final);
     } catch (error) {

@@ -110,7 +110,14 @@ export class TokenBucketLimiter {
       let result: TakeResult;
       let next: BucketState;
       if (state.tokens >= cost) {
-        next = { tokens: state.tokens - cost, updatedAt: now, deniedNotified: false };
+        // A throttling episode ends when the user has been quiet long enough for the bucket to
+        // fill up again; until then a spammer who gets the odd command through is not told
+        // "slow down" again after every refill.
+        next = {
+          tokens: state.tokens - cost,
+          updatedAt: now,
+          deniedNotified: state.deniedNotified && state.tokens < this.#capacity,
+        };
         result = {
           allowed: true,
           retryAfterSeconds: 0,

@@ -89,6 +89,29 @@ Deno.test("firstDenial is true once per throttling episode", async () => {
   });
 });
 
+Deno.test("a steady spammer is told once; the episode ends only when the bucket is full again", async () => {
+  await withKv(async (kv) => {
+    const clock = manualClock();
+    const limiter = new TokenBucketLimiter(kv, {
+      bucket: "commands",
+      capacity: 3,
+      refillPerSecond: 1,
+      now: clock.now,
+    });
+    for (let i = 0; i < 3; i++) assert((await limiter.take(1)).allowed);
+    assertEquals((await limiter.take(1)).firstDenial, true);
+    for (let second = 0; second < 5; second++) {
+      clock.advance(1);
+      assert((await limiter.take(1)).allowed, "one command a second gets through");
+      const denied = await limiter.take(1);
+      assertEquals([denied.allowed, denied.firstDenial], [false, false]);
+    }
+    clock.advance(3);
+    for (let i = 0; i < 3; i++) assert((await limiter.take(1)).allowed);
+    assertEquals((await limiter.take(1)).firstDenial, true, "a new episode after a quiet spell");
+  });
+});
+
 Deno.test("users and buckets are limited independently", async () => {
   await withKv(async (kv) => {
     const clock = manualClock();
