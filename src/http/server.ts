@@ -140,8 +140,8 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     if (resolved === undefined) return text(404, "not found");
     if (resolved === "outside") {
       logger.warn("refused to serve a file that resolves outside its job directory", {
-        jobId: target.jobId,
-        fileName: target.fileName,
+        job_id: target.jobId,
+        file_name: target.fileName,
       });
       return text(404, "not found");
     }

@@ -98,7 +98,7 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<RecoveryRe
     const lease = parseLease(leaseEntry);
     if (isLeaseLive(lease, now) && !(deps.isDeadOwner?.(lease) ?? false)) continue;
     const job = entry.job;
-    const props = { jobId: job.id, attempts: job.attempts, leaseOwner: lease?.owner };
+    const props = { job_id: job.id, attempts: job.attempts, lease_owner: lease?.owner };
     if (job.cancelRequested || job.attempts >= deps.config.jobs.max_attempts) {
       const cancelled = job.cancelRequested;
       const final: Job = {
@@ -137,12 +137,15 @@ async function finish(deps: RecoveryDeps, job: Job): Promise<void> {
   try {
     await removeOutputDir(deps.downloadsDir, job.id);
   } catch (error) {
-    deps.logger.warn("could not remove a job's files", { jobId: job.id, error: String(error) });
+    deps.logger.warn("could not remove a job's files", { job_id: job.id, error: String(error) });
   }
   try {
     await deps.observer.onFinished(job);
   } catch (error) {
-    deps.logger.error("observer failed on a finished job", { jobId: job.id, error: String(error) });
+    deps.logger.error("observer failed on a finished job", {
+      job_id: job.id,
+      error: String(error),
+    });
   }
 }
 
@@ -191,7 +194,7 @@ export async function sweepOutputs(deps: SweepDeps): Promise<string[]> {
       await removeOutputDir(deps.downloadsDir, id);
       removed.push(id);
     } catch (error) {
-      deps.logger.warn("could not remove a job's files", { jobId: id, error: String(error) });
+      deps.logger.warn("could not remove a job's files", { job_id: id, error: String(error) });
     }
   }
   if (removed.length > 0) {

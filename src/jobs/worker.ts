@@ -218,7 +218,7 @@ export class JobWorker implements LocalJobRunner {
       await this.#deps.observer.onFinished(job);
     } catch (error) {
       this.#deps.logger.error("observer failed on a finished job", {
-        jobId: job.id,
+        job_id: job.id,
         error: String(error),
       });
     }
@@ -313,7 +313,7 @@ export class JobWorker implements LocalJobRunner {
     const id = run.job.id;
     const dir = jobOutputDir(this.#deps.downloadsDir, id);
     this.#deps.logger.info("job started", {
-      jobId: id,
+      job_id: id,
       attempt: run.job.attempts,
       url: run.job.url,
     });
@@ -341,7 +341,7 @@ export class JobWorker implements LocalJobRunner {
       await this.#conclude(run, outcome, dir);
     } catch (error) {
       this.#deps.logger.error("could not store a job's outcome; recovery will retry it", {
-        jobId: id,
+        job_id: id,
         error: String(error),
       });
     }
@@ -350,7 +350,7 @@ export class JobWorker implements LocalJobRunner {
   #onEvent(run: ActiveRun, event: DownloaderEvent): void {
     if (event.type === "unknown") {
       this.#deps.logger.debug("unrecognised downloader output", {
-        jobId: run.job.id,
+        job_id: run.job.id,
         line: event.line,
       });
       return;
@@ -397,7 +397,7 @@ export class JobWorker implements LocalJobRunner {
       if (!res.ok) run.dirty = true;
     } catch (error) {
       this.#deps.logger.warn("could not save job progress", {
-        jobId: run.job.id,
+        job_id: run.job.id,
         error: String(error),
       });
     }
@@ -425,7 +425,7 @@ export class JobWorker implements LocalJobRunner {
         )
         .commit();
       if (!res.ok) {
-        this.#deps.logger.warn("lost the lease on a running job; stopping it here", { jobId: id });
+        this.#deps.logger.warn("lost the lease on a running job; stopping it here", { job_id: id });
         this.#abort(run, "lease_lost");
         return;
       }
@@ -437,7 +437,7 @@ export class JobWorker implements LocalJobRunner {
       }
       this.#absorb(run, entry.job);
     } catch (error) {
-      this.#deps.logger.warn("could not renew a job's lease", { jobId: id, error: String(error) });
+      this.#deps.logger.warn("could not renew a job's lease", { job_id: id, error: String(error) });
     }
   }
 
@@ -474,7 +474,7 @@ export class JobWorker implements LocalJobRunner {
   ): Promise<void> {
     const id = run.job.id;
     if (run.stopReason === "lease_lost") {
-      this.#deps.logger.warn("abandoned a job whose lease was taken over", { jobId: id });
+      this.#deps.logger.warn("abandoned a job whose lease was taken over", { job_id: id });
       return;
     }
     if (outcome.kind === "cancelled" && run.stopReason === "shutdown") {
@@ -489,7 +489,7 @@ export class JobWorker implements LocalJobRunner {
         result = { title: run.title, ...output };
       } catch (error) {
         this.#deps.logger.error("could not inspect a job's files", {
-          jobId: id,
+          job_id: id,
           error: String(error),
         });
         Object.assign(verdict, { state: "failed", error: internalError(String(error)) });
@@ -509,7 +509,7 @@ export class JobWorker implements LocalJobRunner {
     const config = this.#deps.config;
     if (outcome.kind === "missing") {
       this.#deps.logger.error("the downloader is not installed", {
-        jobId: run.job.id,
+        job_id: run.job.id,
         message: outcome.message,
         hint: MISSING_HINT,
       });
@@ -525,7 +525,7 @@ export class JobWorker implements LocalJobRunner {
     }
     if (outcome.kind === "crashed") {
       this.#deps.logger.error("running the downloader failed", {
-        jobId: run.job.id,
+        job_id: run.job.id,
         error: outcome.message,
       });
       return { state: "failed", error: internalError(outcome.message) };
@@ -607,13 +607,13 @@ export class JobWorker implements LocalJobRunner {
     });
     if (final === null) {
       this.#deps.logger.warn("a job's outcome was not stored: another worker took it over", {
-        jobId: id,
+        job_id: id,
       });
       return;
     }
     if (final.state !== "succeeded") await this.#removeFiles(id);
     this.#deps.logger.info("job finished", {
-      jobId: id,
+      job_id: id,
       state: final.state,
       code: final.error?.code,
       detail: final.error?.detail,
@@ -629,7 +629,7 @@ export class JobWorker implements LocalJobRunner {
       await this.#deps.observer.onFinished(final);
     } catch (error) {
       this.#deps.logger.error("observer failed on a finished job", {
-        jobId: id,
+        job_id: id,
         error: String(error),
       });
     }
@@ -656,7 +656,7 @@ export class JobWorker implements LocalJobRunner {
     if (outcome === "cancelled") {
       await this.#finish(run, { state: "cancelled", error: CANCELLED_ERROR }, undefined);
     } else if (outcome === "queued") {
-      this.#deps.logger.info("job put back in the queue for the next start", { jobId: id });
+      this.#deps.logger.info("job put back in the queue for the next start", { job_id: id });
     }
   }
 
@@ -669,7 +669,10 @@ export class JobWorker implements LocalJobRunner {
     try {
       await removeOutputDir(this.#deps.downloadsDir, jobId);
     } catch (error) {
-      this.#deps.logger.warn("could not remove a job's files", { jobId, error: String(error) });
+      this.#deps.logger.warn("could not remove a job's files", {
+        job_id: jobId,
+        error: String(error),
+      });
     }
   }
 
@@ -678,7 +681,7 @@ export class JobWorker implements LocalJobRunner {
       this.#deps.observer.onUpdate(job);
     } catch (error) {
       this.#deps.logger.error("observer failed on a job update", {
-        jobId: job.id,
+        job_id: job.id,
         error: String(error),
       });
     }

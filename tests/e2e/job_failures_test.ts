@@ -288,7 +288,7 @@ Deno.test("a missing downloader tells the user it is not installed, and the log 
     assertStringIncludes(failure.text ?? "", "not installed on the server");
     assert(!(failure.text ?? "").includes("/nonexistent"), "the path stays out of the chat");
 
-    const logged = records.find((r) => r.level === "error" && r.props.jobId === jobId);
+    const logged = records.find((r) => r.level === "error" && r.props.job_id === jobId);
     assert(logged, `an error record for job ${jobId}`);
     assertStringIncludes(String(logged.props.message), "/nonexistent/spotdl");
     assertStringIncludes(String(logged.props.hint), "downloader.command");
