@@ -15,7 +15,7 @@ import { jobKey, leaseKey } from "../kv/keys.ts";
 import type { LocalJobRunner } from "./kv_service.ts";
 import { type Job, type JobError, type JobFile, type JobProgress, jobSchema } from "./model.ts";
 import { applyEvent, isRateLimit } from "./progress.ts";
-import { type Claim, claimNext, queueDepth, requeue } from "./queue.ts";
+import { type Claim, claimNext, queueDepth, queuePositions, requeue } from "./queue.ts";
 import {
   CANCELLED_ERROR,
   jobOutputDir,
@@ -108,6 +108,8 @@ interface Verdict {
 const DEFAULT_POLL_MS = 500;
 const DEFAULT_SWEEP_MS = 3_600_000;
 const PERSIST_INTERVAL_MS = 1000;
+/** Jobs read per KV call when announcing queue positions (getMany takes at most 10 keys). */
+const ANNOUNCE_BATCH = 10;
 const MISSING_HINT =
   "Install spotDL (for example `pipx install spotdl`) or set downloader.command " +
   "to the executable's full path; `dlbot check-config` verifies it.";
@@ -272,6 +274,7 @@ export class JobWorker implements LocalJobRunner {
 
   /** Claims jobs while slots are free, starting each before claiming the next (FIFO start order). */
   async #fill(): Promise<void> {
+    let started = 0;
     while (!this.#stopping) {
       const claim = await claimNext(this.#kv, {
         owner: this.instanceId,
@@ -279,8 +282,29 @@ export class JobWorker implements LocalJobRunner {
         leaseMs: this.#timings.leaseMs,
         maxConcurrent: this.#deps.config.jobs.max_concurrent,
       });
-      if (claim === null) return;
+      if (claim === null) break;
       await this.#launch(claim);
+      started++;
+    }
+    if (started > 0) await this.#guard("announcing queue positions", () => this.#announceQueue());
+  }
+
+  /**
+   * Jobs left the queue, so everyone behind them moved up: hand each queued job with a status
+   * message to the observer, which shows the new position (and skips unchanged texts).
+   */
+  async #announceQueue(): Promise<void> {
+    const ids = [...(await queuePositions(this.#kv)).keys()];
+    for (let i = 0; i < ids.length; i += ANNOUNCE_BATCH) {
+      const entries = await this.#kv.getMany(
+        ids.slice(i, i + ANNOUNCE_BATCH).map((id) => jobKey(id)),
+      );
+      for (const entry of entries) {
+        const job = jobSchema.safeParse(entry.value);
+        if (job.success && job.data.state === "queued" && job.data.statusMessageId !== undefined) {
+          this.#deps.observer.onUpdate(job.data);
+        }
+      }
     }
   }
 

@@ -5,7 +5,7 @@
  * Downloads wait at a gate (a wrapper around the fake spotDL that starts it once a file exists),
  * so which jobs are running or queued at each step does not depend on timing.
  */
-import { assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
 import type { ChatMessage, SimulatedUser } from "../../src/sandbox/emulator.ts";
 import { ADMIN, ALICE, BOB, FAKE_SPOTDL, PLAYLIST, startTestBot, TRACK } from "./_harness.ts";
@@ -93,6 +93,18 @@ Deno.test("with one download slot, later users see their queue position and jobs
       finished,
       [first, second, third].map(jobIdFrom),
       "one slot: each job finished before the next one's summary, in the order they were sent",
+    );
+    const thirdEdits = bot.emulator.callsTo("editMessageText")
+      .filter((call) =>
+        Number(call.params.chat_id) === ADMIN.id &&
+        Number(call.params.message_id) === third.messageId
+      )
+      .map((call) => String(call.params.text));
+    assert(
+      thirdEdits.some((text) => /is queued \(position 1\)/.test(text)),
+      `the third job's status moved up to position 1 when the first started: ${
+        JSON.stringify(thirdEdits)
+      }`,
     );
   } finally {
     await bot.close();
