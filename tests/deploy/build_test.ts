@@ -201,3 +201,53 @@ Deno.test({
     }
   },
 });
+
+const realDenort = Deno.env.get("DENORT_BIN");
+
+Deno.test({
+  name: "with a real DENORT_BIN the built binary runs --version and check-config",
+  // Only where a real denort for this Deno version is available (not on our machines).
+  ignore: realDenort === undefined || realDenort === "",
+  async fn() {
+    const home = await Deno.makeTempDir({ prefix: "dlbot_build_real_" });
+    try {
+      const outDir = `${home}/out`;
+      const result = await runBuild(["--out-dir", outDir], {
+        ...Deno.env.toObject(),
+        NO_COLOR: "1",
+      });
+      assert.equal(result.code, 0, `build failed:\n${result.stdout}\n${result.stderr}`);
+      const binary = `${outDir}/dlbot-${VERSION}-${hostTarget}`;
+      const run = async (args: string[], env: Record<string, string> = {}) => {
+        const output = await new Deno.Command(binary, {
+          args,
+          cwd: home,
+          env: { PATH: "/usr/bin:/bin", HOME: home, ...env },
+          clearEnv: true,
+          stdin: "null",
+        }).output();
+        const decoder = new TextDecoder();
+        return {
+          code: output.code,
+          out: decoder.decode(output.stdout) + decoder.decode(output.stderr),
+        };
+      };
+      const version = await run(["--version"]);
+      assert.equal(version.code, 0, version.out);
+      assert.equal(version.out.trim(), VERSION);
+      await Deno.writeTextFile(`${home}/bot.toml`, '[downloader]\ncommand = "/bin/true"\n');
+      const good = await run(["check-config", "--config", `${home}/bot.toml`], {
+        TELEGRAM_BOT_TOKEN: "123456789:AAHfakeTokenForTestsOnly_abcdefghijkl",
+        TELEGRAM_ALLOWED_USER_IDS: "42",
+      });
+      assert.equal(good.code, 0, good.out);
+      assert.ok(!good.out.includes("AAHfakeToken"), "the token is not printed");
+      await Deno.writeTextFile(`${home}/bad.toml`, "[jobs]\nmax_concurent = 2\n");
+      const bad = await run(["check-config", "--config", `${home}/bad.toml`]);
+      assert.equal(bad.code, 1, bad.out);
+      assert.match(bad.out, /max_concurent/);
+    } finally {
+      await Deno.remove(home, { recursive: true });
+    }
+  },
+});
