@@ -58,3 +58,39 @@ export async function withTempDir<T>(fn: (path: string) => Promise<T>): Promise<
   await using dir = await tempDir();
   return await fn(dir.path);
 }
+
+/** Whether a file or directory exists. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/**
+ * Whether a process no longer runs: absent, or a zombie waiting to be reaped. Asked through bash,
+ * because Deno only lets a fully privileged process read every part of /proc.
+ */
+export async function isProcessGone(pid: number): Promise<boolean> {
+  const script = 'line="$(cat "/proc/$1/stat" 2>/dev/null)" || exit 0; ' +
+    'state="${line##*) }"; [ "${state%% *}" = Z ] && exit 0; exit 1';
+  const { code } = await new Deno.Command("bash", {
+    args: ["-c", script, "is-gone", String(pid)],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return code === 0;
+}
+
+/** Waits (bounded, as a hang guard) until the process is gone: a kill lands when it is scheduled. */
+export async function waitProcessGone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (await isProcessGone(pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}

@@ -7,6 +7,7 @@ import {
 } from "../../src/downloader/subprocess.ts";
 import type { DownloadOutcome } from "../../src/downloader/types.ts";
 import { DEFAULT_DOWNLOADER_ARGS } from "../../src/config/schema.ts";
+import { waitProcessGone } from "../_test_utils.ts";
 
 const FAKE_SPOTDL = new URL("../fixtures/fake_spotdl", import.meta.url).pathname;
 const FAKE_JSONL = new URL("../fixtures/fake_jsonl_downloader", import.meta.url).pathname;
@@ -85,38 +86,13 @@ async function readPids(pidFile: string): Promise<number[]> {
   }
 }
 
-/**
- * Whether a process no longer runs: absent, or a zombie waiting to be reaped. Asked through bash,
- * because Deno only lets a fully privileged process read /proc.
- */
-async function isGone(pid: number): Promise<boolean> {
-  const script = 'line="$(cat "/proc/$1/stat" 2>/dev/null)" || exit 0; ' +
-    'state="${line##*) }"; [ "${state%% *}" = Z ] && exit 0; exit 1';
-  const { code } = await new Deno.Command("bash", {
-    args: ["-c", script, "is-gone", String(pid)],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  return code === 0;
-}
-
-/** Waits (bounded) until the process is gone; a kill takes effect when the target is scheduled. */
-async function waitGone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    if (await isGone(pid)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
-}
-
 async function assertAllGone(pidFile: string, expectedCount?: number): Promise<void> {
   const pids = await readPids(pidFile);
   assert(pids.length > 0, "no pid recorded");
   if (expectedCount !== undefined) {
     assertEquals(pids.length, expectedCount, `pids recorded: ${pids.join(", ")}`);
   }
-  for (const pid of pids) assert(await waitGone(pid), `process ${pid} is still running`);
+  for (const pid of pids) assert(await waitProcessGone(pid), `process ${pid} is still running`);
 }
 
 function song(n: "One" | "Two" | "Three"): string {

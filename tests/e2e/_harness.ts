@@ -8,7 +8,7 @@ import "../../src/runtime/quiet_node_warnings.ts";
 import { type App, createApp } from "../../src/app.ts";
 import { type Config, type ConfigInput, configSchema } from "../../src/config/schema.ts";
 import { type AppLogger, silentLogger } from "../../src/log/logger.ts";
-import { TelegramEmulator } from "../../src/sandbox/emulator.ts";
+import { type ChatMessage, TelegramEmulator } from "../../src/sandbox/emulator.ts";
 
 /** The scripted spotDL. */
 export const FAKE_SPOTDL = new URL("../fixtures/fake_spotdl", import.meta.url).pathname;
@@ -102,4 +102,19 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
 /** Rewrites a public download link to the test server's address. */
 export function localUrl(bot: TestBot, publicUrl: string): string {
   return publicUrl.replace("http://files.example.test/dl", bot.httpBase);
+}
+
+/** The job id shown in a bot message (`<code>id</code>`), from the message or its raw HTML. */
+export function jobIdFrom(message: ChatMessage | string | undefined): string {
+  const raw = typeof message === "string" || message === undefined ? message : message.rawText;
+  const match = raw?.match(/<code>([a-z0-9]{6,32})<\/code>/);
+  if (!match?.[1]) throw new Error(`no job id in ${JSON.stringify(raw)}`);
+  return match[1];
+}
+
+/** The links (href) in a bot message, HTML-unescaped. */
+export function linksIn(message: ChatMessage): string[] {
+  return [...(message.rawText ?? "").matchAll(/href="([^"]+)"/g)].map((m) =>
+    m[1]!.replaceAll("&amp;", "&")
+  );
 }

@@ -1,13 +1,17 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
-import { ALICE, BOB, localUrl, MALLORY, PLAYLIST, startTestBot, TRACK } from "./_harness.ts";
+import {
+  ALICE,
+  BOB,
+  jobIdFrom,
+  localUrl,
+  MALLORY,
+  PLAYLIST,
+  startTestBot,
+  TRACK,
+} from "./_harness.ts";
+import { exists } from "../_test_utils.ts";
 
 const JOB_ID = /job [a-z0-9]{6,32}/i;
-
-function jobIdFrom(raw: string | undefined): string {
-  const match = raw?.match(/<code>([a-z0-9]{6,32})<\/code>/);
-  if (!match?.[1]) throw new Error(`no job id in ${JSON.stringify(raw)}`);
-  return match[1];
-}
 
 Deno.test("a playlist download shows progress, then a summary whose signed link serves the file", async () => {
   const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_TRACKS: "3" } });
@@ -154,12 +158,3 @@ Deno.test("a pasted link without /download starts a job, and a single track arri
     await bot.close();
   }
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -6,7 +6,17 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_ass
 import type { ConfigInput } from "../../src/config/schema.ts";
 import type { AppLogger } from "../../src/log/logger.ts";
 import type { ChatMessage } from "../../src/sandbox/emulator.ts";
-import { ALICE, localUrl, PLAYLIST, startTestBot, type TestBot, TRACK } from "./_harness.ts";
+import {
+  ALICE,
+  jobIdFrom,
+  linksIn,
+  localUrl,
+  PLAYLIST,
+  startTestBot,
+  type TestBot,
+  TRACK,
+} from "./_harness.ts";
+import { exists, waitProcessGone } from "../_test_utils.ts";
 
 const FAKE_JSONL = new URL("../fixtures/fake_jsonl_downloader", import.meta.url).pathname;
 
@@ -23,57 +33,10 @@ const INTERNALS = [
   "stderr",
 ];
 
-function jobIdFrom(message: ChatMessage): string {
-  const match = message.rawText?.match(/<code>([a-z0-9]{6,32})<\/code>/);
-  if (!match?.[1]) throw new Error(`no job id in ${JSON.stringify(message.rawText)}`);
-  return match[1];
-}
-
-function linksIn(message: ChatMessage): string[] {
-  return [...(message.rawText ?? "").matchAll(/href="([^"]+)"/g)].map((m) =>
-    m[1]!.replaceAll("&amp;", "&")
-  );
-}
-
 function withDownloader(
   change: Partial<NonNullable<ConfigInput["downloader"]>>,
 ): (base: ConfigInput) => ConfigInput {
   return (base) => ({ ...base, downloader: { ...base.downloader, ...change } });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
-/**
- * Whether a process no longer runs: absent, or a zombie waiting to be reaped. Asked through bash,
- * because Deno only lets a fully privileged process read /proc.
- */
-async function isGone(pid: number): Promise<boolean> {
-  const script = 'line="$(cat "/proc/$1/stat" 2>/dev/null)" || exit 0; ' +
-    'state="${line##*) }"; [ "${state%% *}" = Z ] && exit 0; exit 1';
-  const { code } = await new Deno.Command("bash", {
-    args: ["-c", script, "is-gone", String(pid)],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  return code === 0;
-}
-
-/** Waits (bounded, as a hang guard) until the process is gone: a kill lands when it is scheduled. */
-async function processGone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    if (await isGone(pid)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
 }
 
 /** The pids the fake wrote: its own and, in hang/rate_limit modes, its child sleep's. */
@@ -199,7 +162,7 @@ Deno.test("a download that hangs past downloader.timeout_minutes is stopped: tim
     });
     assertStringIncludes(failure.text ?? "", "took longer than 0.03 minutes and was stopped");
     assertStringIncludes(failure.text ?? "", "What to try:");
-    for (const pid of pids) assert(await processGone(pid), `process ${pid} still running`);
+    for (const pid of pids) assert(await waitProcessGone(pid), `process ${pid} still running`);
     assertEquals(await exists(`${bot.dataDir}/downloads/${jobId}`), false, "partial files removed");
     assertMatch((await statusOf(bot, jobId, failure.messageId)).text ?? "", /^❌.*took longer/);
   } finally {
@@ -232,7 +195,7 @@ Deno.test("Spotify rate limiting fails the job at once with a rate-limit message
     assert(!text.includes("took longer"), text);
     assertNoInternals(everythingSaid(bot));
     for (const pid of await fakePids(pidFile)) {
-      assert(await processGone(pid), `process ${pid} still running`);
+      assert(await waitProcessGone(pid), `process ${pid} still running`);
     }
     assertEquals(await exists(`${bot.dataDir}/downloads/${jobId}`), false);
     assertMatch((await statusOf(bot, jobId, failure.messageId)).text ?? "", /^❌.*rate-limiting/);

@@ -7,7 +7,16 @@ import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
 import type { ChatMessage } from "../../src/sandbox/emulator.ts";
 import { TelegramEmulator } from "../../src/sandbox/emulator.ts";
-import { ALICE, localUrl, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
+import {
+  ALICE,
+  jobIdFrom,
+  linksIn,
+  localUrl,
+  PLAYLIST,
+  startTestBot,
+  type TestBot,
+} from "./_harness.ts";
+import { exists } from "../_test_utils.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -21,18 +30,6 @@ function skippableClock() {
       skipped += ms;
     },
   };
-}
-
-function jobIdFrom(message: ChatMessage): string {
-  const match = message.rawText?.match(/<code>([a-z0-9]{6,32})<\/code>/);
-  if (!match?.[1]) throw new Error(`no job id in ${JSON.stringify(message.rawText)}`);
-  return match[1];
-}
-
-function linksIn(message: ChatMessage): string[] {
-  return [...(message.rawText ?? "").matchAll(/href="([^"]+)"/g)].map((m) =>
-    m[1]!.replaceAll("&amp;", "&")
-  );
 }
 
 /** Downloads a playlist as Alice; returns the job id, the summary and its links. */
@@ -57,16 +54,6 @@ async function statusOf(bot: TestBot, jobId: string, after: number): Promise<Cha
 async function get(url: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, { headers });
   return { response, body: new Uint8Array(await response.arrayBuffer()) };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 Deno.test("a summary link serves the file and byte ranges until the link TTL passes, then answers 410; /status gives a fresh link", async () => {

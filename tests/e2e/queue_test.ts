@@ -7,16 +7,19 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
-import type { ChatMessage, SimulatedUser } from "../../src/sandbox/emulator.ts";
-import { ADMIN, ALICE, BOB, FAKE_SPOTDL, PLAYLIST, startTestBot, TRACK } from "./_harness.ts";
+import type { SimulatedUser } from "../../src/sandbox/emulator.ts";
+import {
+  ADMIN,
+  ALICE,
+  BOB,
+  FAKE_SPOTDL,
+  jobIdFrom,
+  PLAYLIST,
+  startTestBot,
+  TRACK,
+} from "./_harness.ts";
 
 const ALBUM = "https://open.spotify.com/album/1DFixLWuPkv3KT3TnV35m3";
-
-function jobIdFrom(message: ChatMessage): string {
-  const match = message.rawText?.match(/<code>([a-z0-9]{6,32})<\/code>/);
-  if (!match?.[1]) throw new Error(`no job id in ${JSON.stringify(message.rawText)}`);
-  return match[1];
-}
 
 /** A downloader that waits until `open()` before running the fake spotDL. */
 async function gatedDownloader() {

@@ -5,22 +5,15 @@
  * a failure explaining the restart once its attempts are used up.
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
-import type { ChatMessage } from "../../src/sandbox/emulator.ts";
 import { TelegramEmulator } from "../../src/sandbox/emulator.ts";
-import { PERMISSION_FLAGS, REPO_ROOT } from "../_test_utils.ts";
-import { ALICE, FAKE_SPOTDL, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
+import { exists, PERMISSION_FLAGS, REPO_ROOT } from "../_test_utils.ts";
+import { ALICE, FAKE_SPOTDL, jobIdFrom, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
 
 /**
  * The restart comes this much later than the crash: past the dead instance's lease
  * (`jobs.lease_seconds` = 5), as when systemd brings the bot back after its restart delay.
  */
 const RESTART_DELAY_MS = 60_000;
-
-function jobIdFrom(message: ChatMessage): string {
-  const match = message.rawText?.match(/<code>([a-z0-9]{6,32})<\/code>/);
-  if (!match?.[1]) throw new Error(`no job id in ${JSON.stringify(message.rawText)}`);
-  return match[1];
-}
 
 /** Everything one recovery scenario uses; `dispose()` removes all of it. */
 interface Scene {
@@ -216,16 +209,6 @@ Deno.test("a download interrupted with no attempts left fails after the restart,
     await s.dispose();
   }
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
 
 async function hasPartFile(dir: string): Promise<boolean> {
   try {

@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import { tempDir, withEmulator } from "../_test_utils.ts";
 import { readJob } from "../../src/jobs/store.ts";
-import { ALICE, PLAYLIST, TRACK } from "./_harness.ts";
+import { ALICE, jobIdFrom, PLAYLIST, TRACK } from "./_harness.ts";
 import {
   FAKE_SPOTDL_PATH,
   freePort,
@@ -20,12 +20,6 @@ import {
 import type { TelegramEmulator } from "../../src/sandbox/emulator.ts";
 
 const RESTARTING = /The bot is restarting\. Please try again in a minute\./;
-
-function jobIdFrom(raw: string | undefined): string {
-  const match = raw?.match(/<code>([a-z0-9]{6,32})<\/code>/);
-  if (!match?.[1]) throw new Error(`no job id in ${JSON.stringify(raw)}`);
-  return match[1];
-}
 
 /** Environment of a production-like instance talking to the emulator. */
 function botEnv(emulator: TelegramEmulator, dataDir: string): Record<string, string> {

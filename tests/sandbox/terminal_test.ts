@@ -1,6 +1,6 @@
 import "../../src/runtime/quiet_node_warnings.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
-import { PERMISSION_FLAGS, REPO_ROOT, tempDir } from "../_test_utils.ts";
+import { exists, PERMISSION_FLAGS, REPO_ROOT, tempDir } from "../_test_utils.ts";
 import { parseInputLine } from "../../src/sandbox/terminal.ts";
 
 const LINK = "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M";
@@ -260,14 +260,4 @@ function assertMatched(text: string, pattern: RegExp): string {
   const match = pattern.exec(text);
   assert(match, `expected ${pattern} in:\n${text}`);
   return match[1]!;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
