@@ -106,3 +106,49 @@ Deno.test("under a command spam no chat gets more than one message a second and 
     await emulator.close();
   }
 });
+
+Deno.test("while more replies wait than Telegram lets out in a second, a chat's next reply still comes a second later", async () => {
+  // 60 users' replies fill two seconds of the bot-wide limit; Alice's first reply waits behind
+  // them and her next ones are only made once it was answered, when that queue is short again.
+  const crowd = Array.from({ length: 60 }, (_, i) => ({ id: 3000 + i, first_name: `User ${i}` }));
+  const emulator = await TelegramEmulator.start({
+    floodLimit: { perChatPerSecond: 1, perBotPerSecond: 30 },
+  });
+  const bot = await startTestBot({
+    emulator,
+    config: (base) => ({
+      ...base,
+      telegram: { ...base.telegram, allowed_user_ids: [ALICE.id, ...crowd.map((u) => u.id)] },
+    }),
+  });
+  try {
+    for (const user of crowd) emulator.sendText(user, "/help");
+    emulator.sendText(ALICE, "/help");
+    emulator.sendText(ALICE, "/start");
+    emulator.sendText(ALICE, "/status");
+
+    await emulator.waitFor(
+      () =>
+        crowd.every((u) => emulator.botMessages(u.id).length >= 1) &&
+        emulator.botMessages(ALICE.id).length >= 3,
+      { timeoutMs: 30_000, message: "a reply for everyone" },
+    );
+
+    const alice = emulator.botMessages(ALICE.id).map((m) => m.text ?? "");
+    assertEquals(alice.length, 3, JSON.stringify(alice));
+    assertMatch(alice[0]!, /^dlbot downloads music/);
+    assertMatch(alice[1]!, /^Hi Alice!/);
+    assertMatch(alice[2]!, /^You have no jobs yet/);
+    for (const user of crowd) {
+      const texts = emulator.botMessages(user.id).map((m) => m.text ?? "");
+      assertEquals(texts.length, 1, `${user.first_name} got ${JSON.stringify(texts)}`);
+      assertMatch(texts[0]!, /^dlbot downloads music/);
+    }
+    const busiest = emulator.maxPerChatPerSecond();
+    assert(busiest <= 1, `a chat got ${busiest} messages within one second`);
+    assertEquals(emulator.stats.floodRejections, 0, "no 429 from exceeding Telegram's limits");
+  } finally {
+    await bot.close();
+    await emulator.close();
+  }
+});

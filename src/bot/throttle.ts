@@ -1,0 +1,258 @@
+/**
+ * Outgoing throttle that keeps the bot within Telegram's flood limits at the moment each call is
+ * sent: one message a second per private chat, 20 a minute per group or channel, 30 a second for
+ * the whole bot.
+ *
+ * A call waits until both its chat and the bot-wide limit allow it, then reserves both at once
+ * and goes out. Calls to one chat leave in the order they were made, one at a time: the chat's
+ * next call waits for the answer to the previous one and then its chat interval, so a slow upload
+ * cannot end within a second of the chat's next message. The next bot-wide slot goes to the call
+ * that has waited longest since its chat let it go, so a chat with a backlog takes its turn behind
+ * calls that were already waiting. Calls without a `chat_id` count only against the bot-wide
+ * limit; `answerCallbackQuery`, `getUpdates` and `getMe` are never delayed.
+ *
+ * One timer at most is pending, and only while calls wait.
+ *
+ * @module
+ */
+import { HttpError, type Transformer } from "grammy";
+
+/** The clock and timer the throttle uses (tests inject a fake one). */
+export interface ThrottleClock {
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  /** Calls `callback` after `ms` milliseconds; the returned function cancels it. */
+  setTimer(callback: () => void, ms: number): () => void;
+}
+
+/** Options of {@linkcode sendThrottleTransformer}; every interval is in milliseconds. */
+export interface SendThrottleOptions {
+  /**
+   * Least time between the answer to a call to a private chat and that chat's next call
+   * (default 1050: one a second, with a margin).
+   */
+  privateChatIntervalMs?: number;
+  /**
+   * The same for groups, supergroups and channels (negative or `@username` chat ids). The
+   * default 3150 keeps calls 3 s apart and, as 21 calls need 63 s, at most 20 in any minute.
+   */
+  groupChatIntervalMs?: number;
+  /**
+   * Least time between any two throttled calls (default 35: 31 calls need 1.05 s, so at most
+   * 30 leave in any second).
+   */
+  globalIntervalMs?: number;
+  /** Methods passed on at once and counted nowhere (default {@linkcode UNTHROTTLED_METHODS}). */
+  unthrottledMethods?: Iterable<string>;
+  /** Defaults to `performance.now()` and the global timers. */
+  clock?: ThrottleClock;
+}
+
+/** Methods that never wait: answers to button presses, polling and the bot's identity. */
+export const UNTHROTTLED_METHODS: readonly string[] = [
+  "answerCallbackQuery",
+  "getUpdates",
+  "getMe",
+];
+
+/** The part of an abort signal the throttle needs (grammY's npm build types it with a shim). */
+export interface AbortLike {
+  readonly aborted: boolean;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
+/** A call waiting for its slots. */
+interface Waiter {
+  /** Order of arrival, to break ties. */
+  readonly seq: number;
+  /** When the call was made. */
+  readonly madeAt: number;
+  readonly send: () => void;
+}
+
+/** The calls of one chat (or of all calls without a chat) and when the next may leave. */
+interface Lane {
+  /** Wait after the answer to one call before the next; `undefined` for the chat-less lane. */
+  readonly intervalMs: number | undefined;
+  readonly queue: Waiter[];
+  /** A call of this chat is on its way (chat lanes send one at a time). */
+  inFlight: boolean;
+  /** Earliest time the next call may leave. */
+  nextAt: number;
+}
+
+const NO_CHAT = "";
+
+const systemClock: ThrottleClock = {
+  now: () => performance.now(),
+  setTimer(callback, ms) {
+    const timer = setTimeout(callback, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
+/** Schedules calls under per-chat and bot-wide spacing, reserving both when a call leaves. */
+class SendThrottle {
+  readonly #privateMs: number;
+  readonly #groupMs: number;
+  readonly #globalMs: number;
+  readonly #clock: ThrottleClock;
+  /** Lanes with waiting or in-flight calls, or whose interval has not passed yet. */
+  readonly #lanes = new Map<string, Lane>();
+  #globalNextAt = Number.NEGATIVE_INFINITY;
+  #seq = 0;
+  #waiting = 0;
+  #cancelTimer: (() => void) | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+
+  constructor(options: SendThrottleOptions) {
+    this.#privateMs = options.privateChatIntervalMs ?? 1050;
+    this.#groupMs = options.groupChatIntervalMs ?? 3150;
+    this.#globalMs = options.globalIntervalMs ?? 35;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Runs `call` once its chat (`undefined`: none) and the bot-wide limit allow it. */
+  run<T>(
+    chatId: number | string | undefined,
+    call: () => Promise<T>,
+    signal: AbortLike | undefined,
+    abortError: () => Error,
+  ): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortError());
+    const key = chatId === undefined ? NO_CHAT : String(chatId);
+    const lane = this.#lanes.get(key) ?? this.#newLane(key, chatId);
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        const index = lane.queue.indexOf(waiter);
+        if (index === -1) return;
+        lane.queue.splice(index, 1);
+        this.#waiting--;
+        if (this.#waiting === 0) this.#clearTimer();
+        reject(abortError());
+      };
+      const waiter: Waiter = {
+        seq: this.#seq++,
+        madeAt: this.#clock.now(),
+        send: () => {
+          signal?.removeEventListener("abort", onAbort);
+          if (lane.intervalMs !== undefined) lane.inFlight = true;
+          new Promise<T>((answer) => answer(call()))
+            .then(resolve, reject)
+            .finally(() => this.#answered(lane));
+        },
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      lane.queue.push(waiter);
+      this.#waiting++;
+      this.#pump();
+    });
+  }
+
+  #newLane(key: string, chatId: number | string | undefined): Lane {
+    const intervalMs = chatId === undefined
+      ? undefined
+      : isGroupChat(chatId)
+      ? this.#groupMs
+      : this.#privateMs;
+    const lane: Lane = { intervalMs, queue: [], inFlight: false, nextAt: 0 };
+    this.#lanes.set(key, lane);
+    return lane;
+  }
+
+  #answered(lane: Lane): void {
+    if (lane.intervalMs === undefined) return;
+    lane.inFlight = false;
+    lane.nextAt = this.#clock.now() + lane.intervalMs;
+    this.#pump();
+  }
+
+  /** Sends every call that may leave now, then sets the timer for the next one. */
+  #pump(): void {
+    for (;;) {
+      const now = this.#clock.now();
+      let best: { lane: Lane; dueAt: number; seq: number } | undefined;
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const [key, lane] of this.#lanes) {
+        const head = lane.queue[0];
+        if (head === undefined) {
+          if (!lane.inFlight && lane.nextAt <= now) this.#lanes.delete(key);
+          continue;
+        }
+        if (lane.inFlight) continue;
+        if (lane.nextAt > now) {
+          earliest = Math.min(earliest, lane.nextAt);
+          continue;
+        }
+        const dueAt = Math.max(head.madeAt, lane.nextAt);
+        if (
+          best === undefined || dueAt < best.dueAt || (dueAt === best.dueAt && head.seq < best.seq)
+        ) {
+          best = { lane, dueAt, seq: head.seq };
+        }
+      }
+      if (best !== undefined && this.#globalNextAt <= now) {
+        const { lane } = best;
+        const waiter = lane.queue.shift()!;
+        this.#waiting--;
+        this.#globalNextAt = now + this.#globalMs;
+        if (lane.intervalMs !== undefined) lane.nextAt = Number.POSITIVE_INFINITY;
+        waiter.send();
+        continue;
+      }
+      if (best !== undefined) earliest = this.#globalNextAt;
+      if (earliest === Number.POSITIVE_INFINITY) this.#clearTimer();
+      else this.#setTimer(earliest, now);
+      return;
+    }
+  }
+
+  #setTimer(at: number, now: number): void {
+    if (this.#cancelTimer !== undefined && this.#timerAt <= at) return;
+    this.#clearTimer();
+    this.#timerAt = at;
+    this.#cancelTimer = this.#clock.setTimer(() => {
+      this.#cancelTimer = undefined;
+      this.#timerAt = Number.POSITIVE_INFINITY;
+      this.#pump();
+    }, Math.max(0, Math.ceil(at - now)));
+  }
+
+  #clearTimer(): void {
+    if (this.#cancelTimer === undefined) return;
+    this.#cancelTimer();
+    this.#cancelTimer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Groups, supergroups and channels have negative ids; only public ones have `@username` ids. */
+function isGroupChat(chatId: number | string): boolean {
+  return typeof chatId === "string" ? !/^\d+$/.test(chatId) : chatId < 0;
+}
+
+function chatIdOf(payload: unknown): number | string | undefined {
+  if (typeof payload !== "object" || payload === null || !("chat_id" in payload)) return undefined;
+  const chatId = payload.chat_id;
+  return typeof chatId === "number" || typeof chatId === "string" ? chatId : undefined;
+}
+
+/**
+ * A transformer that spaces outgoing Bot API calls so that Telegram's flood limits hold at the
+ * moment each call is sent (see the module documentation).
+ */
+export function sendThrottleTransformer(options: SendThrottleOptions = {}): Transformer {
+  const throttle = new SendThrottle(options);
+  const unthrottled = new Set(options.unthrottledMethods ?? UNTHROTTLED_METHODS);
+  return (prev, method, payload, signal) => {
+    if (unthrottled.has(method)) return prev(method, payload, signal);
+    return throttle.run(
+      chatIdOf(payload),
+      () => prev(method, payload, signal),
+      signal,
+      // What grammY itself throws when a call is aborted.
+      () => new HttpError(`Network request for '${method}' failed!`, new Error("aborted")),
+    );
+  };
+}
