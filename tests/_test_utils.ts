@@ -15,6 +15,22 @@ export const PERMISSION_FLAGS: string[] = Deno.readTextFileSync(
   `${REPO_ROOT}scripts/permissions.txt`,
 ).split("\n").map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"));
 
+/**
+ * Arguments for `Deno.execPath()` that run `main.ts <cliArgs>` the way the compiled binary runs:
+ * `deno run` with exactly {@linkcode PERMISSION_FLAGS} and the repository's import map.
+ */
+export function mainArgs(...cliArgs: string[]): string[] {
+  return [
+    "run",
+    "--quiet",
+    "--config",
+    `${REPO_ROOT}deno.json`,
+    ...PERMISSION_FLAGS,
+    `${REPO_ROOT}main.ts`,
+    ...cliArgs,
+  ];
+}
+
 /** Runs `fn` with a fresh emulator and closes it afterwards, even when `fn` throws. */
 export async function withEmulator<T>(
   fn: (emulator: TelegramEmulator) => Promise<T>,

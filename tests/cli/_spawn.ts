@@ -5,11 +5,7 @@
  * @module
  */
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** The permission flags the compiled binary gets. */
-export const PERMISSION_FLAGS: string[] = Deno.readTextFileSync(`${ROOT}scripts/permissions.txt`)
-  .split("\n").map((l) => l.trim()).filter((l) => l !== "");
+import { mainArgs, REPO_ROOT } from "../_test_utils.ts";
 
 /** Result of one CLI run. */
 export interface CliRun {
@@ -24,16 +20,8 @@ export async function runCli(
   options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {},
 ): Promise<CliRun> {
   const command = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--config",
-      `${ROOT}deno.json`,
-      ...PERMISSION_FLAGS,
-      `${ROOT}main.ts`,
-      ...args,
-    ],
-    cwd: options.cwd ?? ROOT,
+    args: mainArgs(...args),
+    cwd: options.cwd ?? REPO_ROOT,
     clearEnv: true,
     env: {
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",

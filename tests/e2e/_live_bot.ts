@@ -6,7 +6,7 @@
  * @module
  */
 import { stringify } from "smol-toml";
-import { PERMISSION_FLAGS, REPO_ROOT } from "../_test_utils.ts";
+import { mainArgs, REPO_ROOT } from "../_test_utils.ts";
 
 /** The scripted spotDL (tests/fixtures/fake_spotdl). */
 export const FAKE_SPOTDL_PATH = `${REPO_ROOT}tests/fixtures/fake_spotdl`;
@@ -75,15 +75,7 @@ export async function startLiveBot(options: LiveBotOptions): Promise<LiveBot> {
   }
   const denoDir = Deno.env.get("DENO_DIR");
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--config",
-      `${REPO_ROOT}deno.json`,
-      ...PERMISSION_FLAGS,
-      `${REPO_ROOT}main.ts`,
-      ...runArgs,
-    ],
+    args: mainArgs(...runArgs),
     cwd: options.dir,
     clearEnv: true,
     env: {

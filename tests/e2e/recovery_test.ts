@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { TelegramEmulator } from "../../src/sandbox/emulator.ts";
-import { exists, PERMISSION_FLAGS, REPO_ROOT } from "../_test_utils.ts";
+import { exists, mainArgs } from "../_test_utils.ts";
 import { ALICE, FAKE_SPOTDL, jobIdFrom, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
 
 /**
@@ -86,17 +86,7 @@ async function startBinary(s: Scene, maxAttempts: number): Promise<Deno.ChildPro
     ].join("\n"),
   );
   return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--config",
-      `${REPO_ROOT}deno.json`,
-      ...PERMISSION_FLAGS,
-      `${REPO_ROOT}main.ts`,
-      "run",
-      "--config",
-      configPath,
-    ],
+    args: mainArgs("run", "--config", configPath),
     cwd: s.dataDir,
     clearEnv: true,
     env: {

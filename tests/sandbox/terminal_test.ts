@@ -1,6 +1,6 @@
 import "../../src/runtime/quiet_node_warnings.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
-import { exists, PERMISSION_FLAGS, REPO_ROOT, tempDir } from "../_test_utils.ts";
+import { exists, mainArgs, REPO_ROOT, tempDir } from "../_test_utils.ts";
 import { parseInputLine } from "../../src/sandbox/terminal.ts";
 
 const LINK = "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M";
@@ -19,16 +19,7 @@ class SandboxProcess {
 
   constructor(cwd: string, env: Record<string, string>) {
     this.#child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        "--config",
-        `${REPO_ROOT}deno.json`,
-        ...PERMISSION_FLAGS,
-        `${REPO_ROOT}main.ts`,
-        "run",
-        "--sandbox",
-      ],
+      args: mainArgs("run", "--sandbox"),
       cwd,
       clearEnv: true,
       env: {
