@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { resolve as resolvePath } from "node:path";
 import { stripAnsi } from "./ansi.ts";
 import { buildArgs, resolveExecutable } from "./command.ts";
 import type { DownloaderEvent } from "./events.ts";
@@ -95,14 +96,17 @@ export class SubprocessDownloader implements Downloader {
       const text = missingText(this.#options.command);
       return { kind: "missing", message: `${text.message}; ${text.hint}` };
     }
-    await Deno.mkdir(request.outputDir, { recursive: true });
-    const args = buildArgs(this.#options.args, { url: request.url, output_dir: request.outputDir });
+    // The child runs inside the output directory, so every path it is given must be absolute: a
+    // relative one (the default data dir is "./data") would be resolved a second time from there.
+    const outputDir = resolvePath(request.outputDir);
+    await Deno.mkdir(outputDir, { recursive: true });
+    const args = buildArgs(this.#options.args, { url: request.url, output_dir: outputDir });
 
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(path, {
         args,
-        cwd: request.outputDir,
+        cwd: outputDir,
         env: { ...DEFAULT_CHILD_ENV, ...this.#options.env },
         stdin: "null",
         stdout: "piped",
@@ -124,7 +128,7 @@ export class SubprocessDownloader implements Downloader {
       command: path,
       pid: child.pid,
       url: request.url,
-      output_dir: request.outputDir,
+      output_dir: outputDir,
     });
     return await this.#supervise(child, request, started);
   }

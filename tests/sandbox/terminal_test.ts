@@ -141,9 +141,9 @@ Deno.test("parseInputLine tells sandbox commands, button numbers and chat messag
 
 Deno.test("sandbox: a scripted chat downloads a playlist, links work, outsiders are refused", async () => {
   await using dir = await tempDir();
+  // The default data dir, "./data" relative to where the bot starts, as a newcomer runs it.
   const dataDir = dir.join("data");
   await using sandbox = new SandboxProcess(dir.path, {
-    DLBOT_DATA_DIR: dataDir,
     DLBOT_HTTP_LISTEN: "127.0.0.1:0",
     DLBOT_DOWNLOADER_COMMAND: FAKE_SPOTDL,
     FAKE_SPOTDL_DELAY: "0.2",
@@ -171,7 +171,7 @@ Deno.test("sandbox: a scripted chat downloads a playlist, links work, outsiders 
   assertEquals(code, 0, `stderr:\n${stderr}`);
   assertNoNoise(stdout + stderr);
   assertStringIncludes(stdout, "You are user 10000. Type /help.");
-  assertStringIncludes(stdout, `logs:    ${dataDir}/sandbox.log`);
+  assertStringIncludes(stdout, "logs:    ./data/sandbox.log");
   assertStringIncludes(stdout, "you › /start\nbot › Hi tester! Send me a Spotify link");
   assertStringIncludes(stdout, "/download <link> — start a download");
   const jobId = assertMatched(stdout, /bot › ⏳ Job ([a-z0-9]+) is queued/);
