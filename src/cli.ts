@@ -6,11 +6,15 @@
  */
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { VERSION } from "./version.ts";
-import { loadConfig, type LoadResult } from "./config/load.ts";
+import {
+  type ConfigProblem,
+  loadConfig,
+  type LoadResult,
+  type LoadSuccess,
+} from "./config/load.ts";
 import { formatProblems, formatSummary, productionProblems, toJson } from "./config/report.ts";
 import { ENV_VARS } from "./config/env.ts";
 import { secretValues } from "./config/secrets.ts";
-import type { Config } from "./config/schema.ts";
 import { setupLogging, shutdownLogging } from "./log/logger.ts";
 import { createApp } from "./app.ts";
 import { downloaderFromConfig } from "./downloader/mod.ts";
@@ -44,9 +48,16 @@ async function load(path: string | undefined, io: CliIo): Promise<LoadResult> {
   return await loadConfig({ path, env: io.env });
 }
 
-async function downloaderProblem(config: Config): Promise<string | undefined> {
-  const check = await downloaderFromConfig(config).check();
-  return check.ok ? undefined : `${check.message}\n    hint: ${check.hint}`;
+/** The configured downloader cannot be started: a problem for `check-config`. */
+async function downloaderProblem(loaded: LoadSuccess): Promise<ConfigProblem | undefined> {
+  const check = await downloaderFromConfig(loaded.config).check();
+  if (check.ok) return undefined;
+  return {
+    path: "downloader.command",
+    message: check.message,
+    hint: check.hint,
+    source: loaded.sources.get("downloader.command") ?? "default",
+  };
 }
 
 /** Waits for SIGTERM or SIGINT; a second signal exits at once. */
@@ -153,7 +164,8 @@ async function checkConfigCommand(
     return EXIT.failure;
   }
   const problems = productionProblems(loaded.config);
-  const downloader = await downloaderProblem(loaded.config);
+  const downloader = await downloaderProblem(loaded);
+  if (downloader) problems.push(downloader);
   if (options.json) {
     io.out(
       JSON.stringify(
@@ -164,10 +176,9 @@ async function checkConfigCommand(
     );
   } else {
     io.out(formatSummary(loaded));
-    if (problems.length > 0) io.err(formatProblems(problems, loaded.file));
-    if (downloader) io.err(`✗ downloader.command\n    ${downloader}\n`);
+    if (problems.length > 0) io.err("\n" + formatProblems(problems, loaded.file));
   }
-  return problems.length > 0 || downloader ? EXIT.failure : EXIT.ok;
+  return problems.length > 0 ? EXIT.failure : EXIT.ok;
 }
 
 async function healthcheckCommand(

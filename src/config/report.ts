@@ -28,7 +28,7 @@ export function formatProblems(problems: readonly ConfigProblem[], file?: string
   const n = problems.length;
   const where = file === undefined ? "" : ` (${file} and environment)`;
   const count = `${n} configuration ${n === 1 ? "problem" : "problems"}${where}`;
-  return [...blocks, count].join("\n\n");
+  return [...blocks, count].join("\n\n") + "\n";
 }
 
 /** "3 (1, 2, 3)" or "none"; long lists are shortened. */
@@ -111,7 +111,7 @@ export function formatSummary(result: LoadSuccess): string {
   if (result.notes.length > 0) {
     lines.push("", "notes:", ...result.notes.map((note) => `  - ${note}`));
   }
-  return makeRedactor(secretValues(c))(lines.join("\n"));
+  return makeRedactor(secretValues(c))(lines.join("\n") + "\n");
 }
 
 /** Deep copy with every string passed through `clean`. */

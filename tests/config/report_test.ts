@@ -52,6 +52,7 @@ Deno.test("formatProblems prints one block per problem and a count", () => {
       "    must be one of …",
       "",
       "2 configuration problems (config/bot.toml and environment)",
+      "",
     ].join("\n"),
   );
 });
