@@ -49,6 +49,17 @@ export class JobNotCancellableError extends UserFacingError {
   }
 }
 
+/** The job did not stop for a size confirmation, so there is nothing to confirm. */
+export class JobNotConfirmableError extends UserFacingError {
+  constructor(readonly jobId: string, readonly state: string) {
+    super(
+      "job_not_confirmable",
+      "This job does not need confirmation.",
+      `job ${jobId} does not need confirmation (state ${state})`,
+    );
+  }
+}
+
 /** The user has too many queued or running jobs. */
 export class ActiveJobLimitError extends UserFacingError {
   constructor(readonly limit: number) {

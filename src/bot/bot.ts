@@ -17,6 +17,7 @@ import { helpFeature } from "./features/help.ts";
 import { downloadFeature } from "./features/download.ts";
 import { statusFeature } from "./features/status.ts";
 import { cancelFeature } from "./features/cancel.ts";
+import { confirmFeature } from "./features/confirm.ts";
 import { fallbackFeature } from "./features/fallback.ts";
 import { INTERNAL_ERROR_TEXT } from "./texts.ts";
 import { describeApiError } from "./api.ts";
@@ -47,6 +48,7 @@ export function installHandlers(bot: Bot<BotContext>, deps: BotDeps): void {
     .use(helpFeature(deps))
     .use(downloadFeature(deps))
     .use(statusFeature(deps))
+    .use(confirmFeature(deps))
     .use(cancelFeature(deps))
     .use(fallbackFeature(deps));
   bot.catch((err) => {

@@ -104,6 +104,8 @@ export const KEY_HINTS: Readonly<Record<string, string>> = {
   "jobs.lease_seconds": "a whole number of seconds from 5 to 3600",
   "jobs.dedupe_hours": "hours a finished download is reused for the same link; 0 disables",
   "jobs.retention_days": "days finished jobs and files are kept, e.g. 7",
+  "jobs.confirm_above_tracks":
+    "a whole number ≥ 0: lists with more songs than this need the user's confirmation; 0 disables",
   "rate_limit.commands_capacity": "a whole number ≥ 1: commands a user may send in a burst",
   "rate_limit.commands_per_minute": "commands per minute refilled, e.g. 30",
   "rate_limit.downloads_capacity": "a whole number ≥ 1: downloads a user may start in a burst",

@@ -109,6 +109,11 @@ const jobsSchema = z.strictObject({
   dedupe_hours: z.number().min(0).default(24),
   /** Finished jobs and their files are deleted after this long. */
   retention_days: z.number().positive().default(7),
+  /**
+   * A list with more songs than this stops before downloading and asks the user to confirm
+   * (a button); 0 disables the check.
+   */
+  confirm_above_tracks: z.number().int().min(0).default(100),
 });
 
 const rateLimitSchema = z.strictObject({

@@ -10,6 +10,7 @@ import type { Config } from "../config/schema.ts";
 import {
   ActiveJobLimitError,
   JobNotCancellableError,
+  JobNotConfirmableError,
   JobNotFoundError,
   QueueFullError,
   ShuttingDownError,
@@ -38,6 +39,7 @@ import {
   isExpired,
   type JobTimings,
   jobTimings,
+  jobWriteOptions,
   parseJobIdValue,
   readJob,
   readJobs,
@@ -74,6 +76,14 @@ export interface KvJobServiceDeps {
   isDraining?: () => boolean;
 }
 
+/** What a new job is made from. */
+interface NewJobRequest {
+  userId: number;
+  chatId: number;
+  link: Pick<SpotifyLink, "url" | "kind">;
+  confirmed: boolean;
+}
+
 const queueClockSchema = z.object({ lastCreatedAt: z.number() });
 const MAX_LIST = 100;
 const MAX_ECHOED_ID = 64;
@@ -104,62 +114,131 @@ export class KvJobService implements JobService {
     request: { userId: number; chatId: number; link: SpotifyLink },
   ): Promise<SubmitResult> {
     if (this.#deps.isDraining?.()) throw new ShuttingDownError();
-    const { userId, chatId, link } = request;
-    const kv = this.#kv;
-    const jobs = this.#config.jobs;
-    const linkKey = jobByLinkKey(userId, link.url);
-    const result = await retryCas("submit", async (): Promise<SubmitResult | undefined> => {
-      const now = this.#now();
-      const [linkEntry, clockEntry] = await kv.getMany([linkKey, queueClockKey()]);
-      const existingId = parseJobIdValue(linkEntry.value);
-      if (existingId !== undefined) {
-        const existing = await readJob(kv, existingId);
-        if (existing && this.#reusable(existing.job, now)) {
-          return {
-            job: existing.job,
-            created: false,
-            position: await this.#positionOf(existing.job),
-          };
-        }
+    const result = await retryCas(
+      "submit",
+      () =>
+        this.#trySubmit({ ...request, confirmed: false }, {
+          reuse: (job, now) => this.#reusable(job, now),
+        }),
+    );
+    if (result.created) this.#deps.worker?.wake();
+    return result;
+  }
+
+  /**
+   * Goes ahead with a job stopped for `needs_confirmation`: a new confirmed job for the same
+   * user, chat and link, created through the submit path (same limits, same atomic write), which
+   * also records the new job's id on the stopped one (`confirmedAs`), so a second confirmation
+   * returns that job. An existing job for the link is reused only when it would not stop again
+   * (confirmed, or succeeded within the dedupe window). Throws `JobNotFoundError`,
+   * `JobNotConfirmableError`, `ShuttingDownError`, `ActiveJobLimitError`, `QueueFullError`.
+   */
+  async confirm(requester: Requester, jobId: string): Promise<SubmitResult> {
+    const result = await retryCas("confirm", async (): Promise<SubmitResult | undefined> => {
+      const entry = await this.#visible(requester, jobId);
+      const stopped = entry.job;
+      if (stopped.confirmedAs !== undefined) {
+        const started = await readJob(this.#kv, stopped.confirmedAs);
+        if (started === null) throw new JobNotFoundError(stopped.confirmedAs);
+        return {
+          job: started.job,
+          created: false,
+          position: await this.#positionOf(started.job),
+        };
       }
-      if (
-        await countKeys(kv, activePrefix(userId), jobs.max_active_per_user) >=
-          jobs.max_active_per_user
-      ) {
-        throw new ActiveJobLimitError(jobs.max_active_per_user);
+      if (stopped.state !== "failed" || stopped.error?.code !== "needs_confirmation") {
+        throw new JobNotConfirmableError(stopped.id, stopped.state);
       }
-      if (await countKeys(kv, queuePrefix(), jobs.max_queue_length) >= jobs.max_queue_length) {
-        throw new QueueFullError(jobs.max_queue_length);
-      }
-      const clock = queueClockSchema.safeParse(clockEntry.value);
-      const createdAt = Math.max(now, clock.success ? clock.data.lastCreatedAt + 1 : 0);
-      const job = jobSchema.parse({
-        id: newJobId(),
-        userId,
-        chatId,
-        url: link.url,
-        kind: link.kind,
-        state: "queued",
-        createdAt,
-        updatedAt: createdAt,
-      });
-      const res = await kv.atomic()
-        .check(linkEntry)
-        .check(clockEntry)
-        .check({ key: jobKey(job.id), versionstamp: null })
-        .set(queueClockKey(), { lastCreatedAt: createdAt })
-        .set(jobKey(job.id), job)
-        .set(queueKey(createdAt, job.id), job.id)
-        .set(activeKey(userId, job.id), job.id)
-        .set(jobByUserKey(userId, createdAt, job.id), job.id)
-        .set(jobRecentKey(createdAt, job.id), job.id)
-        .set(linkKey, job.id)
-        .commit();
-      if (!res.ok) return undefined;
-      return { job, created: true, position: await this.#positionOf(job) };
+      if (this.#deps.isDraining?.()) throw new ShuttingDownError();
+      return await this.#trySubmit(
+        {
+          userId: stopped.userId,
+          chatId: stopped.chatId,
+          link: { url: stopped.url, kind: stopped.kind },
+          confirmed: true,
+        },
+        {
+          reuse: (job, now) =>
+            this.#reusable(job, now) && (job.confirmed || job.state === "succeeded"),
+          alsoWrite: (op, newJobId, now) =>
+            op.check(entry).set(
+              jobKey(stopped.id),
+              { ...stopped, confirmedAs: newJobId, updatedAt: now },
+              jobWriteOptions(stopped, now, this.#timings.retentionMs),
+            ),
+        },
+      );
     });
     if (result.created) this.#deps.worker?.wake();
     return result;
+  }
+
+  /**
+   * One attempt of the atomic submit: returns a reusable existing job for the link, or checks
+   * the per-user and queue limits and writes the new job with its index entries (plus
+   * `alsoWrite`'s changes) in one operation. Undefined when a concurrent write got in between.
+   */
+  async #trySubmit(
+    request: NewJobRequest,
+    options: {
+      reuse: (job: Job, now: number) => boolean;
+      alsoWrite?: (op: Deno.AtomicOperation, newJobId: string, now: number) => void;
+    },
+  ): Promise<SubmitResult | undefined> {
+    const { userId, chatId, link, confirmed } = request;
+    const kv = this.#kv;
+    const jobs = this.#config.jobs;
+    const linkKey = jobByLinkKey(userId, link.url);
+    const now = this.#now();
+    const [linkEntry, clockEntry] = await kv.getMany([linkKey, queueClockKey()]);
+    const existingId = parseJobIdValue(linkEntry.value);
+    if (existingId !== undefined) {
+      const existing = await readJob(kv, existingId);
+      if (existing && options.reuse(existing.job, now)) {
+        return {
+          job: existing.job,
+          created: false,
+          position: await this.#positionOf(existing.job),
+        };
+      }
+    }
+    if (
+      await countKeys(kv, activePrefix(userId), jobs.max_active_per_user) >=
+        jobs.max_active_per_user
+    ) {
+      throw new ActiveJobLimitError(jobs.max_active_per_user);
+    }
+    if (await countKeys(kv, queuePrefix(), jobs.max_queue_length) >= jobs.max_queue_length) {
+      throw new QueueFullError(jobs.max_queue_length);
+    }
+    const clock = queueClockSchema.safeParse(clockEntry.value);
+    const createdAt = Math.max(now, clock.success ? clock.data.lastCreatedAt + 1 : 0);
+    const job = jobSchema.parse({
+      id: newJobId(),
+      userId,
+      chatId,
+      url: link.url,
+      kind: link.kind,
+      state: "queued",
+      confirmed,
+      createdAt,
+      updatedAt: createdAt,
+    });
+    const op = kv.atomic()
+      .check(linkEntry)
+      .check(clockEntry)
+      .check({ key: jobKey(job.id), versionstamp: null })
+      .set(queueClockKey(), { lastCreatedAt: createdAt })
+      .set(jobKey(job.id), job)
+      .set(queueKey(createdAt, job.id), job.id)
+      .set(activeKey(userId, job.id), job.id)
+      .set(jobByUserKey(userId, createdAt, job.id), job.id)
+      .set(jobRecentKey(createdAt, job.id), job.id)
+      .set(linkKey, job.id);
+    options.alsoWrite?.(op, job.id, now);
+    const res = await op.commit();
+    if (!res.ok) return undefined;
+    return { job, created: true, position: await this.#positionOf(job) };
   }
 
   /** One job with its queue position; `JobNotFoundError` when missing, expired or not visible. */

@@ -70,6 +70,8 @@ export const jobErrorSchema = z.object({
     "interrupted",
     "cancelled",
     "internal",
+    /** The list is longer than `jobs.confirm_above_tracks`: stopped before downloading, to confirm. */
+    "needs_confirmation",
   ]),
   /** Friendly explanation and what to try, for the chat. */
   userMessage: z.string(),
@@ -97,6 +99,13 @@ export const jobSchema = z.object({
   attempts: z.number().int().min(0).default(0),
   /** Set by /cancel while running; the worker stops the downloader. */
   cancelRequested: z.boolean().default(false),
+  /** The user accepted the list's size: `jobs.confirm_above_tracks` does not stop this job. */
+  confirmed: z.boolean().default(false),
+  /**
+   * For a job stopped with `needs_confirmation`: the id of the job started when the user
+   * confirmed it (so pressing the button again returns that job instead of a third one).
+   */
+  confirmedAs: z.string().regex(/^[a-z0-9]{6,32}$/).optional(),
   /** The chat message that shows this job's progress (edited in place). */
   statusMessageId: z.number().int().optional(),
   progress: jobProgressSchema.prefault({}),

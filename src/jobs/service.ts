@@ -44,6 +44,16 @@ export interface JobService {
    * removed). Throws `JobNotFoundError` or `JobNotCancellableError`.
    */
   cancel(requester: Requester, jobId: string): Promise<Job>;
+  /**
+   * Goes ahead with a list the worker stopped because it has more songs than
+   * `jobs.confirm_above_tracks` (error code `needs_confirmation`): creates a new queued job for
+   * the same user, chat and link that is not stopped again (through the same atomic path and
+   * limits as `submit`). Idempotent: confirming the same job again returns the job created the
+   * first time (`created: false`). Only the job's owner or an admin may confirm. Throws
+   * `JobNotFoundError`, `JobNotConfirmableError`, `ActiveJobLimitError`, `QueueFullError` or
+   * `ShuttingDownError`.
+   */
+  confirm(requester: Requester, jobId: string): Promise<SubmitResult>;
   /** Remembers the chat message that shows the job's progress. */
   setStatusMessage(jobId: string, messageId: number): Promise<void>;
 }

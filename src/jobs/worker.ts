@@ -73,7 +73,7 @@ export interface JobWorkerDeps {
 }
 
 /** Why the worker stopped a download itself. */
-type StopReason = "cancel" | "shutdown" | "lease_lost" | "rate_limited";
+type StopReason = "cancel" | "shutdown" | "lease_lost" | "rate_limited" | "needs_confirmation";
 
 /** A job running in this instance. */
 interface ActiveRun {
@@ -85,6 +85,8 @@ interface ActiveRun {
   /** Spotify rate limiting was reported; `retryAfterSeconds` when it said how long. */
   rateLimited: boolean;
   retryAfterSeconds?: number;
+  /** Songs announced above `jobs.confirm_above_tracks` in an unconfirmed job: it stops to ask. */
+  tooManyTracks?: number;
   leaseVersionstamp: string;
   controller: AbortController;
   stopReason?: StopReason;
@@ -380,6 +382,10 @@ export class JobWorker implements LocalJobRunner {
       return;
     }
     if (event.type === "total" && event.title !== undefined) run.title = event.title;
+    if (event.type === "total" && this.#needsConfirmation(run, event.total)) {
+      run.tooManyTracks ??= event.total;
+      this.#abort(run, "needs_confirmation");
+    }
     if (event.type === "error" && isRateLimit(event)) {
       run.rateLimited = true;
       run.retryAfterSeconds ??= event.retryAfterSeconds;
@@ -390,6 +396,12 @@ export class JobWorker implements LocalJobRunner {
     run.progress = next;
     this.#notify({ ...run.job, progress: next, updatedAt: this.#now() });
     this.#schedulePersist(run);
+  }
+
+  /** Whether an announced song count stops an unconfirmed job to ask the user first. */
+  #needsConfirmation(run: ActiveRun, total: number): boolean {
+    const limit = this.#deps.config.jobs.confirm_above_tracks;
+    return limit > 0 && total > limit && !run.job.confirmed;
   }
 
   /** Writes progress at most once per second; the latest progress always gets written. */
@@ -554,6 +566,16 @@ export class JobWorker implements LocalJobRunner {
       });
       return { state: "failed", error: internalError(outcome.message) };
     }
+    if (run.stopReason === "needs_confirmation" && run.tooManyTracks !== undefined) {
+      return {
+        state: "failed",
+        error: needsConfirmationError(
+          run.job.kind,
+          run.tooManyTracks,
+          config.jobs.confirm_above_tracks,
+        ),
+      };
+    }
     if (run.rateLimited) {
       const wait = run.retryAfterSeconds;
       return {
@@ -588,7 +610,7 @@ export class JobWorker implements LocalJobRunner {
         state: "failed",
         error: {
           code: "downloader_failed",
-          userMessage: "The download failed: the downloader stopped with an error. " +
+          userMessage: "The downloader stopped with an error. " +
             "Please try again later.",
           detail: `exit code ${outcome.exitCode}; ${tail(outcome.stderrTail)}`,
         },
@@ -750,6 +772,24 @@ function internalError(detail: string): JobError {
     code: "internal",
     userMessage: "Something went wrong on the server while downloading. Please try again later.",
     detail,
+  };
+}
+
+/** How the confirmation question names what the link points at. */
+const LIST_PHRASE: Record<Job["kind"], string> = {
+  playlist: "This playlist",
+  album: "This album",
+  artist: "This artist's list",
+  track: "This link",
+};
+
+/** The error of a job stopped because its list is longer than the limit without confirmation. */
+export function needsConfirmationError(kind: Job["kind"], total: number, limit: number): JobError {
+  return {
+    code: "needs_confirmation",
+    userMessage: `${LIST_PHRASE[kind]} has ${total} tracks, more than the limit of ${limit} ` +
+      `without confirmation. Press "Download all ${total} tracks" to go ahead.`,
+    detail: `${total} songs announced; jobs.confirm_above_tracks = ${limit}`,
   };
 }
 

@@ -9,19 +9,26 @@
  *   took longer; calls are serialized per chat, so nothing is hammered twice.
  * - Completion: `onFinished` drops pending edits, edits the status message to its short final
  *   state (removing the Cancel button), sends the summary as a new message (a notification)
- *   replying to the status message, and for a single track small enough uploads the audio.
+ *   replying to the status message, and for a single track small enough uploads the audio. A
+ *   job stopped for its size gets its question with a "Download all N tracks" button instead.
  *
  * @module
  */
 import { GrammyError, InputFile } from "grammy";
 import type { Job } from "../jobs/model.ts";
 import type { JobObserver } from "../jobs/service.ts";
-import { type CancelKeyboard, type FileLink, renderStatus, renderSummary } from "./render.ts";
+import {
+  type FileLink,
+  type InlineKeyboard,
+  renderStatus,
+  renderSummary,
+  summaryKeyboard,
+} from "./render.ts";
 
 /** Options shared by sending and editing text messages. */
 export interface ChatApiTextOptions {
   parse_mode?: "HTML";
-  reply_markup?: CancelKeyboard;
+  reply_markup?: InlineKeyboard;
   link_preview_options?: { is_disabled: boolean };
 }
 
@@ -475,6 +482,7 @@ export class ChatUpdater implements JobObserver {
       () =>
         api.sendMessage(chat.chatId, summary, {
           parse_mode: "HTML",
+          reply_markup: summaryKeyboard(job),
           link_preview_options: { is_disabled: true },
           reply_parameters: messageId !== undefined
             ? { message_id: messageId, allow_sending_without_reply: true }

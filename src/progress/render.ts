@@ -1,6 +1,7 @@
 /**
  * What a user reads about a job: the live status message, the completion summary, one-line
- * entries for `/status` and the Cancel button. Pure functions producing Telegram HTML
+ * entries for `/status`, the Cancel button and the "Download all N tracks" button of a job
+ * stopped for its size. Pure functions producing Telegram HTML
  * (parse mode `HTML`); every piece of user or track text goes through {@linkcode escapeHtml}.
  *
  * Every text stays under Telegram's 4096-character message limit for any input: names are
@@ -39,6 +40,9 @@ const MAX_FAILED_CHARS = 1200;
 export interface CancelKeyboard {
   inline_keyboard: { text: string; callback_data: string }[][];
 }
+
+/** Any inline keyboard of callback buttons (Cancel, "Download all N tracks"). */
+export type InlineKeyboard = CancelKeyboard;
 
 /** A rendered status message. */
 export interface RenderedStatus {
@@ -128,6 +132,32 @@ export function parseCancelData(data: string): string | null {
   return CANCEL_DATA.exec(data)?.[1] ?? null;
 }
 
+/** The "Download all N tracks" button under the question of a job stopped for its size. */
+export function confirmKeyboard(jobId: string, total: number | undefined): InlineKeyboard {
+  const text = total === undefined ? "Download all tracks" : `Download all ${total} tracks`;
+  return { inline_keyboard: [[{ text, callback_data: `confirm:${jobId}` }]] };
+}
+
+const CONFIRM_DATA = /^confirm:([a-z0-9]{6,32})$/;
+
+/** The job id in a "Download all N tracks" button's callback data, or null for other data. */
+export function parseConfirmData(data: string): string | null {
+  return CONFIRM_DATA.exec(data)?.[1] ?? null;
+}
+
+/** Whether a job stopped before downloading because its list needs the user's confirmation. */
+export function needsConfirmation(job: Job): boolean {
+  return job.state === "failed" && job.error?.code === "needs_confirmation";
+}
+
+/**
+ * The buttons under a finished job's summary: "Download all N tracks" for a job stopped for
+ * its size; none otherwise.
+ */
+export function summaryKeyboard(job: Job): InlineKeyboard | undefined {
+  return needsConfirmation(job) ? confirmKeyboard(job.id, job.progress.total) : undefined;
+}
+
 /** Milliseconds between two timestamps as "45 s" / "3 min"; undefined when either is missing. */
 function elapsed(from: number | undefined, to: number | undefined): string | undefined {
   if (from === undefined || to === undefined) return undefined;
@@ -198,14 +228,21 @@ export function renderStatus(
       return { text: `✅ Finished ${what} (job ${id}). Summary below.` };
     }
     case "failed":
-      return { text: `❌ Job ${id} failed. Details below.` };
+      return {
+        text: needsConfirmation(job)
+          ? `✋ Job ${id} is waiting for your confirmation. Details below.`
+          : `❌ Job ${id} failed. Details below.`,
+      };
     case "cancelled":
       return { text: `🚫 Job ${id} cancelled.` };
   }
 }
 
-/** What to suggest for each failure, when the user message does not say it already. */
-const WHAT_TO_TRY: Record<JobError["code"], string> = {
+/**
+ * What to suggest for each failure, when the user message does not say it already. A job
+ * stopped for confirmation gets a button instead.
+ */
+const WHAT_TO_TRY: Record<Exclude<JobError["code"], "needs_confirmation">, string> = {
   downloader_failed: "Try again in a few minutes, or try another link.",
   downloader_missing: "Try again later, once the admin has installed it.",
   timeout: "Try a smaller album or playlist, or try again later.",
@@ -219,6 +256,12 @@ const WHAT_TO_TRY: Record<JobError["code"], string> = {
 function failedSummary(job: Job): string {
   const error = job.error;
   const message = error?.userMessage.trim() || "something went wrong.";
+  if (error?.code === "needs_confirmation") {
+    return [
+      `✋ ${safe(message, MAX_ERROR)}`,
+      `Job <code>${escapeHtml(job.id)}</code> · ${job.kind}`,
+    ].join("\n");
+  }
   const lines = [
     `❌ Download failed: ${safe(message, MAX_ERROR)}`,
     `Job <code>${escapeHtml(job.id)}</code> · ${job.kind}`,
@@ -296,7 +339,8 @@ function withLinks(head: string, links: FileLink[]): string {
 
 /**
  * The completion message for a finished job: counts, failed tracks, length, size, time taken
- * and download links (succeeded); the reason and what to try (failed); a short line
+ * and download links (succeeded); the reason and what to try (failed; a job stopped for its
+ * size gets the question, to be sent with {@linkcode summaryKeyboard}); a short line
  * (cancelled). A non-final job gets its status text. Never longer than
  * {@linkcode SUMMARY_MAX_CHARS}.
  */
@@ -331,7 +375,7 @@ export function renderJobLine(job: Job, position?: number, now: number = Date.no
       state = `running ${Math.floor(job.progress.percent)}%`;
       break;
     default:
-      state = job.state;
+      state = needsConfirmation(job) ? "needs confirmation" : job.state;
   }
   const parts = [`<code>${escapeHtml(job.id)}</code>`, state, job.kind];
   const title = titleOf(job);

@@ -129,7 +129,10 @@ Deno.test("a downloader crash shows a friendly failure without the traceback, an
       after: status.messageId,
       timeoutMs: 15_000,
     });
-    assertStringIncludes(failure.text ?? "", "the downloader stopped with an error");
+    assertStringIncludes(
+      failure.text ?? "",
+      "The downloader stopped with an error. Please try again later.",
+    );
     assertStringIncludes(failure.text ?? "", "try again");
     assertNoInternals(everythingSaid(bot));
     const finalStatus = bot.emulator.chat(ALICE.id).find((m) => m.messageId === status.messageId)!;

@@ -99,7 +99,7 @@ Deno.test("a failed download is reported and a repeat submit creates a new job",
     assertEquals(done.error?.code, "downloader_failed");
     assertEquals(
       done.error?.userMessage,
-      "The download failed: the downloader stopped with an error. Please try again later.",
+      "The downloader stopped with an error. Please try again later.",
     );
     assertStringIncludes(done.error?.detail ?? "", "exit code 2");
     assertStringIncludes(done.error?.detail ?? "", "KeyError: 'x'");

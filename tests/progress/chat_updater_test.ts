@@ -439,6 +439,38 @@ Deno.test("onFinished sends no audio for a playlist", async () => {
   await updater.close();
 });
 
+Deno.test("a job stopped for its size gets its question with a 'Download all N tracks' button", async () => {
+  const { clock, api, updater } = setup();
+  const job = makeJob({
+    state: "failed",
+    finishedAt: T0 + 5_000,
+    progress: { total: 250 },
+    error: {
+      code: "needs_confirmation",
+      userMessage: 'This playlist has 250 tracks. Press "Download all 250 tracks" to go ahead.',
+    },
+  });
+  await clock.run(updater.onFinished(job));
+  const summary = api.calls.find((c) => c.method === "sendMessage");
+  assert(summary?.method === "sendMessage");
+  assertStringIncludes(summary.text, "This playlist has 250 tracks");
+  assertEquals(summary.other?.reply_markup, {
+    inline_keyboard: [[{ text: "Download all 250 tracks", callback_data: `confirm:${job.id}` }]],
+  });
+  await updater.close();
+});
+
+Deno.test("other summaries carry no buttons", async () => {
+  const { clock, api, updater } = setup();
+  await clock.run(
+    updater.onFinished(makeJob({ state: "failed", error: { code: "timeout", userMessage: "x" } })),
+  );
+  const summary = api.calls.find((c) => c.method === "sendMessage");
+  assert(summary?.method === "sendMessage");
+  assertEquals(summary.other?.reply_markup, undefined);
+  await updater.close();
+});
+
 Deno.test("a failed audio upload is logged and the summary is still delivered", async () => {
   const { clock, api, logs, updater } = setup();
   api.failNext("sendAudio", telegramError("sendAudio", 400, "Bad Request: wrong file"));

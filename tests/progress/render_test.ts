@@ -8,14 +8,17 @@ import {
 import { type Job, jobSchema } from "../../src/jobs/model.ts";
 import {
   cancelKeyboard,
+  confirmKeyboard,
   escapeHtml,
   formatBytes,
   parseCancelData,
+  parseConfirmData,
   progressBar,
   renderJobLine,
   renderStatus,
   renderSummary,
   SUMMARY_MAX_CHARS,
+  summaryKeyboard,
   TELEGRAM_MESSAGE_LIMIT,
 } from "../../src/progress/render.ts";
 
@@ -417,6 +420,72 @@ Deno.test("renderSummary() never shows the technical error detail", () => {
     text,
     "What to try: Try again; if it keeps happening, tell the bot's admin.",
   );
+});
+
+/** A job the worker stopped because its playlist has 5 songs, above a limit of 3. */
+function waitingForConfirmation(): Job {
+  return makeJob({
+    state: "failed",
+    finishedAt: T0 + 5_000,
+    progress: { total: 5, title: "Big List" },
+    error: {
+      code: "needs_confirmation",
+      userMessage:
+        'This playlist has 5 tracks, more than the limit of 3 without confirmation. Press "Download all 5 tracks" to go ahead.',
+      detail: "5 songs announced",
+    },
+  });
+}
+
+Deno.test("renderSummary() of a job stopped for its size asks, with a 'Download all N tracks' button", () => {
+  const job = waitingForConfirmation();
+  const text = renderSummary(job, { links: [], now: T0 });
+  assertEquals(
+    text,
+    [
+      "✋ This playlist has 5 tracks, more than the limit of 3 without confirmation. " +
+      "Press &quot;Download all 5 tracks&quot; to go ahead.",
+      "Job <code>abc123</code> · playlist",
+    ].join("\n"),
+  );
+  assertNotMatch(text, /What to try|failed/);
+  assertEquals(summaryKeyboard(job), {
+    inline_keyboard: [[{ text: "Download all 5 tracks", callback_data: "confirm:abc123" }]],
+  });
+  assertEquals(renderStatus(job, { now: T0 }).replyMarkup, undefined);
+  assertStringIncludes(renderStatus(job, { now: T0 }).text, "waiting for your confirmation");
+  assertEquals(
+    renderJobLine(job, undefined, T0 + 65_000),
+    "<code>abc123</code> · needs confirmation · playlist · <b>Big List</b> · 1 min ago",
+  );
+});
+
+Deno.test("summaryKeyboard() offers no button for other finished jobs", () => {
+  const failed = makeJob({ state: "failed", error: { code: "timeout", userMessage: "Too long." } });
+  assertEquals(summaryKeyboard(failed), undefined);
+  assertEquals(summaryKeyboard(makeJob({ state: "cancelled" })), undefined);
+  assertEquals(summaryKeyboard(makeJob({ state: "succeeded" })), undefined);
+});
+
+Deno.test("parseConfirmData() accepts the confirmation button's data and nothing else", () => {
+  const data = confirmKeyboard("k3j9x2m1qa", 120).inline_keyboard[0]![0]!.callback_data;
+  assertEquals(parseConfirmData(data), "k3j9x2m1qa");
+  assertEquals(
+    confirmKeyboard("k3j9x2m1qa", undefined).inline_keyboard[0]![0]!.text,
+    "Download all tracks",
+  );
+  for (
+    const bad of [
+      "cancel:k3j9x2m1qa",
+      "confirm:",
+      "confirm:ABC123",
+      "confirm:k3j9x2m1qa ",
+      "confirm:../x",
+    ]
+  ) {
+    assertEquals(parseConfirmData(bad), null, bad);
+  }
+  assertEquals(parseCancelData(data), null, "a confirmation is never taken for a cancel");
 });
 
 Deno.test("renderSummary() of a cancelled job", () => {

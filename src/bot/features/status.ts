@@ -12,6 +12,7 @@ import {
   renderJobLine,
   renderStatus,
   renderSummary,
+  summaryKeyboard,
 } from "../../progress/render.ts";
 import { command, commandArgument } from "./command.ts";
 
@@ -51,6 +52,7 @@ export function statusFeature(deps: BotDeps): Composer<BotContext> {
         const links = job.state === "succeeded" ? await deps.fileLinks(job) : [];
         await ctx.reply(renderSummary(job, { links, now }), {
           parse_mode: "HTML",
+          reply_markup: summaryKeyboard(job),
           link_preview_options: { is_disabled: true },
         });
         return;
