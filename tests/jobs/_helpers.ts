@@ -105,16 +105,7 @@ export async function inspectDir(dir: string): Promise<InspectedOutput> {
   return { files, totalBytes };
 }
 
-/** Whether a path exists. */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
+export { exists } from "../_test_utils.ts";
 
 /** Options for {@linkcode openHarness}. */
 export interface HarnessOptions {
@@ -271,5 +262,18 @@ export class RecordingMetrics implements JobMetricsSink {
   }
   setRunning(n: number): void {
     this.running = n;
+  }
+}
+
+/** Runs `fn` with a fresh harness and closes it afterwards, even when `fn` throws. */
+export async function withHarness(
+  options: HarnessOptions,
+  fn: (h: Harness) => Promise<void>,
+): Promise<void> {
+  const h = await openHarness(options);
+  try {
+    await fn(h);
+  } finally {
+    await h.close();
   }
 }

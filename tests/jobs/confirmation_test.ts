@@ -7,30 +7,11 @@ import {
 } from "../../src/errors.ts";
 import { jobOutputDir } from "../../src/jobs/recovery.ts";
 import { blockUntilReleased, endWith, FakeDownloader, type FakeScript } from "./fake_downloader.ts";
-import {
-  albumLink,
-  exists,
-  type Harness,
-  type HarnessOptions,
-  openHarness,
-  RecordingMetrics,
-} from "./_helpers.ts";
+import { albumLink, exists, type Harness, RecordingMetrics, withHarness } from "./_helpers.ts";
 
 const ALICE = { userId: 101, isAdmin: false };
 const BOB = { userId: 202, isAdmin: false };
 const ADMIN = { userId: 999, isAdmin: true };
-
-async function withHarness(
-  options: HarnessOptions,
-  fn: (h: Harness) => Promise<void>,
-): Promise<void> {
-  const h = await openHarness(options);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 /**
  * Like spotDL: announces `songs` songs, leaves a partial file, and when stopped right after the

@@ -6,30 +6,18 @@ import {
   QueueFullError,
   ShuttingDownError,
 } from "../../src/errors.ts";
-import { albumLink, type Harness, openHarness } from "./_helpers.ts";
+import { albumLink, type Harness, withHarness } from "./_helpers.ts";
 
 const ALICE = { userId: 101, isAdmin: false };
 const BOB = { userId: 202, isAdmin: false };
 const ADMIN = { userId: 999, isAdmin: true };
-
-async function withHarness(
-  fn: (h: Harness) => Promise<void>,
-  options: Parameters<typeof openHarness>[0] = {},
-): Promise<void> {
-  const h = await openHarness(options);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 function submitAs(h: Harness, userId: number, n: number) {
   return h.service.submit({ userId, chatId: userId, link: albumLink(n) });
 }
 
 Deno.test("submit() queues a job and tells its place in the queue", async () => {
-  await withHarness(async (h) => {
+  await withHarness({}, async (h) => {
     const first = await submitAs(h, ALICE.userId, 1);
     const second = await submitAs(h, BOB.userId, 2);
     assertEquals(first.created, true);
@@ -45,7 +33,7 @@ Deno.test("submit() queues a job and tells its place in the queue", async () => 
 });
 
 Deno.test("submit() returns the existing job for a repeat link", async () => {
-  await withHarness(async (h) => {
+  await withHarness({}, async (h) => {
     await submitAs(h, BOB.userId, 9);
     const first = await submitAs(h, ALICE.userId, 1);
     const again = await submitAs(h, ALICE.userId, 1);
@@ -57,7 +45,7 @@ Deno.test("submit() returns the existing job for a repeat link", async () => {
 });
 
 Deno.test("ten concurrent identical submits create exactly one job", async () => {
-  await withHarness(async (h) => {
+  await withHarness({}, async (h) => {
     const results = await Promise.all(
       Array.from({ length: 10 }, () => submitAs(h, ALICE.userId, 1)),
     );
@@ -69,7 +57,7 @@ Deno.test("ten concurrent identical submits create exactly one job", async () =>
 });
 
 Deno.test("the same link from another user is a separate job", async () => {
-  await withHarness(async (h) => {
+  await withHarness({}, async (h) => {
     const alice = await submitAs(h, ALICE.userId, 1);
     const bob = await submitAs(h, BOB.userId, 1);
     assertEquals(bob.created, true);
@@ -78,7 +66,7 @@ Deno.test("the same link from another user is a separate job", async () => {
 });
 
 Deno.test("submit() refuses a user's job beyond max_active_per_user, not other users'", async () => {
-  await withHarness(async (h) => {
+  await withHarness({ jobs: { max_active_per_user: 2 } }, async (h) => {
     await submitAs(h, ALICE.userId, 1);
     await submitAs(h, ALICE.userId, 2);
     const error = await assertRejects(() => submitAs(h, ALICE.userId, 3), ActiveJobLimitError);
@@ -88,11 +76,11 @@ Deno.test("submit() refuses a user's job beyond max_active_per_user, not other u
     );
     assertEquals((await submitAs(h, BOB.userId, 3)).created, true);
     assertEquals((await submitAs(h, ALICE.userId, 1)).created, false, "repeats are still answered");
-  }, { jobs: { max_active_per_user: 2 } });
+  });
 });
 
 Deno.test("concurrent submits of different links respect max_active_per_user", async () => {
-  await withHarness(async (h) => {
+  await withHarness({ jobs: { max_active_per_user: 3 } }, async (h) => {
     const results = await Promise.allSettled(
       Array.from({ length: 8 }, (_, i) => submitAs(h, ALICE.userId, i)),
     );
@@ -100,11 +88,11 @@ Deno.test("concurrent submits of different links respect max_active_per_user", a
     const refused = results.filter((r) => r.status === "rejected");
     assertEquals(accepted.length, 3);
     assert(refused.every((r) => r.reason instanceof ActiveJobLimitError));
-  }, { jobs: { max_active_per_user: 3 } });
+  });
 });
 
 Deno.test("submit() answers 'busy' when the queue is full", async () => {
-  await withHarness(async (h) => {
+  await withHarness({ jobs: { max_queue_length: 2 } }, async (h) => {
     await submitAs(h, ALICE.userId, 1);
     await submitAs(h, BOB.userId, 2);
     const error = await assertRejects(() => submitAs(h, 303, 3), QueueFullError);
@@ -113,18 +101,18 @@ Deno.test("submit() answers 'busy' when the queue is full", async () => {
       "The bot is busy right now (the download queue is full). Please try again in a few minutes.",
     );
     assertEquals(await h.service.queueDepth(), 2);
-  }, { jobs: { max_queue_length: 2 } });
+  });
 });
 
 Deno.test("submit() is refused while the bot drains for a restart", async () => {
-  await withHarness(async (h) => {
+  await withHarness({ isDraining: () => true }, async (h) => {
     await assertRejects(() => submitAs(h, ALICE.userId, 1), ShuttingDownError);
     assertEquals(await h.service.queueDepth(), 0);
-  }, { isDraining: () => true });
+  });
 });
 
 Deno.test("status() shows the owner's job with its position; others get 'not found'", async () => {
-  await withHarness(async (h) => {
+  await withHarness({}, async (h) => {
     await submitAs(h, BOB.userId, 9);
     const { job } = await submitAs(h, ALICE.userId, 1);
     const view = await h.service.status(ALICE, job.id);
@@ -137,7 +125,7 @@ Deno.test("status() shows the owner's job with its position; others get 'not fou
 });
 
 Deno.test("unknown or malformed job ids are 'not found', never a crash", async () => {
-  await withHarness(async (h) => {
+  await withHarness({}, async (h) => {
     for (const id of ["../x", "nosuchjob1", "", "A".repeat(500), "abc def"]) {
       await assertRejects(() => h.service.status(ALICE, id), JobNotFoundError);
       await assertRejects(() => h.service.cancel(ADMIN, id), JobNotFoundError);
@@ -147,7 +135,7 @@ Deno.test("unknown or malformed job ids are 'not found', never a crash", async (
 });
 
 Deno.test("list() shows the requester's jobs newest first; admins see everyone's", async () => {
-  await withHarness(async (h) => {
+  await withHarness({}, async (h) => {
     const a1 = await submitAs(h, ALICE.userId, 1);
     const b1 = await submitAs(h, BOB.userId, 2);
     const a2 = await submitAs(h, ALICE.userId, 3);
@@ -163,7 +151,7 @@ Deno.test("list() shows the requester's jobs newest first; admins see everyone's
 });
 
 Deno.test("cancel() of a queued job cancels it at once and frees its place", async () => {
-  await withHarness(async (h) => {
+  await withHarness({}, async (h) => {
     const first = await submitAs(h, ALICE.userId, 1);
     const second = await submitAs(h, BOB.userId, 2);
     const cancelled = await h.service.cancel(ALICE, first.job.id);
@@ -180,7 +168,7 @@ Deno.test("cancel() of a queued job cancels it at once and frees its place", asy
 });
 
 Deno.test("cancel() of a cancelled job says there is nothing to cancel", async () => {
-  await withHarness(async (h) => {
+  await withHarness({}, async (h) => {
     const { job } = await submitAs(h, ALICE.userId, 1);
     await h.service.cancel(ALICE, job.id);
     const error = await assertRejects(
@@ -195,7 +183,7 @@ Deno.test("cancel() of a cancelled job says there is nothing to cancel", async (
 });
 
 Deno.test("users cannot cancel other users' jobs; admins can", async () => {
-  await withHarness(async (h) => {
+  await withHarness({}, async (h) => {
     const { job } = await submitAs(h, ALICE.userId, 1);
     await assertRejects(() => h.service.cancel(BOB, job.id), JobNotFoundError);
     assertEquals((await h.service.status(ALICE, job.id)).job.state, "queued");
@@ -204,7 +192,7 @@ Deno.test("users cannot cancel other users' jobs; admins can", async () => {
 });
 
 Deno.test("setStatusMessage() remembers the chat message of a job", async () => {
-  await withHarness(async (h) => {
+  await withHarness({}, async (h) => {
     const { job } = await submitAs(h, ALICE.userId, 1);
     await h.service.setStatusMessage(job.id, 4242);
     assertEquals((await h.service.status(ALICE, job.id)).job.statusMessageId, 4242);

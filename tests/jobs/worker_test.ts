@@ -12,26 +12,14 @@ import {
   albumLink,
   exists,
   type Harness,
-  type HarnessOptions,
   manualClock,
   openHarness,
   RecordingMetrics,
   waitFor,
+  withHarness,
 } from "./_helpers.ts";
 
 const ALICE = { userId: 101, isAdmin: false };
-
-async function withHarness(
-  options: HarnessOptions,
-  fn: (h: Harness) => Promise<void>,
-): Promise<void> {
-  const h = await openHarness(options);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
 
 function submit(h: Harness, n: number, userId = ALICE.userId) {
   return h.service.submit({ userId, chatId: userId, link: albumLink(n) });
