@@ -19,14 +19,10 @@ import { VERSION } from "../version.ts";
 import { serveFile } from "./file_response.ts";
 import type { HealthChecks } from "./health.ts";
 import { type LinkSigner, parseFileLinkPath } from "./signing.ts";
+import type { Log } from "../log/logger.ts";
 
 /** The logging the HTTP layer needs; a LogTape logger fits. */
-export interface HttpLogger {
-  debug(message: string, properties?: Record<string, unknown>): void;
-  info(message: string, properties?: Record<string, unknown>): void;
-  warn(message: string, properties?: Record<string, unknown>): void;
-  error(message: string, properties?: Record<string, unknown>): void;
-}
+export type HttpLogger = Log;
 
 /** The Telegram webhook endpoint, present in webhook mode. */
 export interface WebhookRoute {

@@ -25,14 +25,10 @@ import {
 } from "./recovery.ts";
 import type { JobObserver } from "./service.ts";
 import { commitFinal, type JobTimings, jobTimings, readJob, retryCas } from "./store.ts";
+import type { Log } from "../log/logger.ts";
 
 /** The little the job layer needs from a logger. */
-export interface JobLogger {
-  debug(message: string, props?: Record<string, unknown>): void;
-  info(message: string, props?: Record<string, unknown>): void;
-  warn(message: string, props?: Record<string, unknown>): void;
-  error(message: string, props?: Record<string, unknown>): void;
-}
+export type JobLogger = Log;
 
 /** Where the worker reports job metrics (the Prometheus registry implements it). */
 export interface JobMetricsSink {

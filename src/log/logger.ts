@@ -18,12 +18,16 @@ import {
 } from "@logtape/logtape";
 import { makeRedactor } from "../config/secrets.ts";
 
-/** What modules log through: LogTape's logger satisfies it; tests may pass a recorder. */
-export interface AppLogger {
+/** The four logging methods modules need; tests pass recorders that implement just these. */
+export interface Log {
   debug(message: string, properties?: Record<string, unknown>): void;
   info(message: string, properties?: Record<string, unknown>): void;
   warn(message: string, properties?: Record<string, unknown>): void;
   error(message: string, properties?: Record<string, unknown>): void;
+}
+
+/** What the app logs through: LogTape's logger satisfies it. */
+export interface AppLogger extends Log {
   /** A child logger that adds these properties to every record. */
   with(properties: Record<string, unknown>): AppLogger;
 }

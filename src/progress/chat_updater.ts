@@ -24,6 +24,7 @@ import {
   renderSummary,
   summaryKeyboard,
 } from "./render.ts";
+import type { Log } from "../log/logger.ts";
 
 /** Options shared by sending and editing text messages. */
 export interface ChatApiTextOptions {
@@ -66,12 +67,7 @@ export interface ChatApi {
 }
 
 /** Minimal structured logger (the app's `AppLogger` satisfies it). */
-export interface UpdaterLogger {
-  debug(message: string, properties?: Record<string, unknown>): void;
-  info(message: string, properties?: Record<string, unknown>): void;
-  warn(message: string, properties?: Record<string, unknown>): void;
-  error(message: string, properties?: Record<string, unknown>): void;
-}
+export type UpdaterLogger = Log;
 
 /** Waits `ms` milliseconds; resolves early (never rejects) when `signal` aborts. */
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
