@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { formatSeconds } from "./runtime/duration.ts";
 
 /** Base class for errors whose text may be shown to a chat user. */
 export class UserFacingError extends Error {
@@ -97,15 +98,4 @@ export class ShuttingDownError extends UserFacingError {
   constructor() {
     super("shutting_down", "The bot is restarting. Please try again in a minute.");
   }
-}
-
-/** Formats a duration in seconds for people: "45 s", "3 min", "2 h 5 min". */
-export function formatSeconds(seconds: number): string {
-  const s = Math.max(1, Math.ceil(seconds));
-  if (s < 60) return `${s} s`;
-  const minutes = Math.ceil(s / 60);
-  if (minutes < 60) return `${minutes} min`;
-  const h = Math.floor(minutes / 60);
-  const m = minutes % 60;
-  return m === 0 ? `${h} h` : `${h} h ${m} min`;
 }

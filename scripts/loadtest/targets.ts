@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { createApp } from "../../src/app.ts";
+import { createApp } from "../../src/app/create_app.ts";
 import { configSchema } from "../../src/config/schema.ts";
 import { jobSchema } from "../../src/jobs/model.ts";
 import { PREFIX } from "../../src/kv/keys.ts";
 import { silentLogger } from "../../src/log/logger.ts";
-import type { TelegramEmulator } from "../../src/sandbox/emulator.ts";
+import type { TelegramEmulator } from "../../src/emulator/emulator.ts";
 import { startEchoBot } from "../echo_bot.ts";
 import type { DownloadLimits, SimUser, UserKind } from "./traffic.ts";
 

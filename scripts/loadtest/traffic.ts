@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { seededRandom } from "../../src/sandbox/faults.ts";
+import { seededRandom } from "../../src/emulator/faults.ts";
 
 /** How a simulated user behaves. */
 export type UserKind = "normal" | "spammer" | "outsider";

@@ -18,7 +18,9 @@
 import { type Api, GrammyError, HttpError, type Transformer } from "grammy";
 import { autoRetry } from "@grammyjs/auto-retry";
 import type { AppLogger } from "../log/logger.ts";
-import { type AbortLike, sendThrottleTransformer } from "./throttle.ts";
+import { sendThrottleTransformer } from "./throttle.ts";
+import { sleep } from "../runtime/sleep.ts";
+import { errorText } from "../runtime/error_text.ts";
 
 /** What the monitor reports. */
 export interface ApiMonitorSink {
@@ -56,8 +58,28 @@ export interface ApiBehaviourOptions {
   throttle?: boolean;
 }
 
-/** Installs monitoring, the outgoing throttle and auto-retry on a bot's API. */
+/** Methods whose text is Telegram HTML with link previews off unless a call says otherwise. */
+const TEXT_METHODS = new Set(["sendMessage", "editMessageText"]);
+
+/**
+ * Sets the defaults of every text the bot sends, once: HTML parse mode (every text is built as
+ * HTML, user input escaped) and no link previews.
+ */
+export function textDefaultsTransformer(): Transformer {
+  return (prev, method, payload, signal) => {
+    if (!TEXT_METHODS.has(method)) return prev(method, payload, signal);
+    const withDefaults = {
+      parse_mode: "HTML",
+      link_preview_options: { is_disabled: true },
+      ...payload,
+    };
+    return prev(method, withDefaults as typeof payload, signal);
+  };
+}
+
+/** Installs text defaults, monitoring, the outgoing throttle and auto-retry on a bot's API. */
 export function installApiBehaviour(api: Api, options: ApiBehaviourOptions): void {
+  api.config.use(textDefaultsTransformer());
   api.config.use(monitorTransformer(options.monitor));
   if (options.throttle ?? true) {
     api.config.use(sendThrottleTransformer());
@@ -118,24 +140,11 @@ export function networkRetryTransformer(options: NetworkRetryOptions = {}): Tran
   };
 }
 
-function sleep(ms: number, signal?: AbortLike): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
-
 /** A short, token-free description of an API error for logs. */
 export function describeApiError(error: unknown): Record<string, unknown> {
   if (error instanceof GrammyError) {
     return { method: error.method, error_code: error.error_code, description: error.description };
   }
   if (error instanceof HttpError) return { http_error: String(error.error) };
-  if (error instanceof Error) return { error: `${error.name}: ${error.message}` };
-  return { error: String(error) };
+  return { error: errorText(error, { withName: true }) };
 }

@@ -1,16 +1,19 @@
 /**
  * The bot's context type and the services handlers receive. Handlers never construct services;
- * the composition root (`src/app.ts`) builds {@linkcode BotDeps} and tests inject fakes.
+ * the composition root (`src/app/create_app.ts`) builds {@linkcode BotDeps} and tests inject fakes.
  *
  * @module
  */
 import type { Context } from "grammy";
 import type { AppLogger } from "../log/logger.ts";
-import type { JobService } from "../jobs/service.ts";
+import type { JobService, Requester } from "../jobs/service.ts";
 import type { Job } from "../jobs/model.ts";
 
-/** Context of one update: grammY's context plus a logger carrying the update's ids. */
-export type BotContext = Context & { log: AppLogger };
+/**
+ * Context of one update: grammY's context plus a logger carrying the update's ids, and the
+ * whitelisted user behind it (set by the whitelist before any feature runs).
+ */
+export type BotContext = Context & { log: AppLogger; requester: Requester };
 
 /** Outcome of taking a token from a per-user bucket. */
 export interface RateDecision {
@@ -39,9 +42,18 @@ export interface BotMetrics {
   rejected(reason: string): void;
 }
 
+/**
+ * The one writer of a job's status message after the bot sent it (the chat updater): told when
+ * the message is stored, it shows the job's current state there, final or not.
+ */
+export interface StatusMessages {
+  attached(job: Job): void;
+}
+
 /** Everything the handlers need. */
 export interface BotDeps {
   jobs: JobService;
+  statusMessages: StatusMessages;
   access: AccessPolicy;
   limits: {
     /** Every command and button press of a whitelisted user. */

@@ -7,7 +7,7 @@
 import type { MiddlewareFn } from "grammy";
 import type { BotContext, BotDeps } from "./context.ts";
 import { refusalText } from "./texts.ts";
-import { formatSeconds } from "../errors.ts";
+import { formatSeconds } from "../runtime/duration.ts";
 
 /** The command an update carries ("/status abc" → "status"), or its kind for other updates. */
 export function commandOf(ctx: BotContext): string {
@@ -49,7 +49,10 @@ export function whitelist(deps: Pick<BotDeps, "access" | "limits" | "metrics">):
 > {
   return async (ctx, next) => {
     const userId = ctx.from?.id;
-    if (userId !== undefined && deps.access.isAllowed(userId)) return await next();
+    if (userId !== undefined && deps.access.isAllowed(userId)) {
+      ctx.requester = { userId, isAdmin: deps.access.isAdmin(userId) };
+      return await next();
+    }
     deps.metrics.rejected("unauthorized");
     ctx.log.warn("unauthorized", { username: ctx.from?.username });
     if (userId === undefined) return;
@@ -58,7 +61,7 @@ export function whitelist(deps: Pick<BotDeps, "access" | "limits" | "metrics">):
       await ctx.answerCallbackQuery({ text: "This bot is private.", show_alert: true });
     }
     if (decision.allowed && ctx.chat) {
-      await ctx.reply(refusalText(userId), { parse_mode: "HTML" });
+      await ctx.reply(refusalText(userId));
     }
   };
 }

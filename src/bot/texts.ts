@@ -4,7 +4,7 @@
  * @module
  */
 import { EXAMPLE_LINK } from "../links/spotify.ts";
-import { escapeHtml } from "../progress/render.ts";
+import { escapeHtml } from "../chat/format.ts";
 
 /** Commands for Telegram's menu (setMyCommands) and /help. */
 export const COMMANDS: readonly { command: string; description: string }[] = [

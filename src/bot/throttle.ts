@@ -16,6 +16,7 @@
  * @module
  */
 import { HttpError, type Transformer } from "grammy";
+import type { AbortLike } from "../runtime/sleep.ts";
 
 /** The clock and timer the throttle uses (tests inject a fake one). */
 export interface ThrottleClock {
@@ -54,13 +55,6 @@ export const UNTHROTTLED_METHODS: readonly string[] = [
   "getUpdates",
   "getMe",
 ];
-
-/** The part of an abort signal the throttle needs (grammY's npm build types it with a shim). */
-export interface AbortLike {
-  readonly aborted: boolean;
-  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: "abort", listener: () => void): void;
-}
 
 /** A call waiting for its slots. */
 interface Waiter {

@@ -8,6 +8,8 @@
  * @module
  */
 import { z } from "zod";
+import { errorText } from "../runtime/error_text.ts";
+import { reachableHost, urlHost } from "../runtime/host.ts";
 
 /** Exit code of the healthcheck: 0 healthy, 1 unhealthy, 2 unreachable. */
 export type HealthcheckExitCode = 0 | 1 | 2;
@@ -131,13 +133,9 @@ export function defaultHealthUrl(listen: string): string {
   if (separator <= 0 || separator === trimmed.length - 1) {
     throw new Error(`http.listen must be host:port, got ${JSON.stringify(listen)}`);
   }
-  let host = trimmed.slice(0, separator);
+  const host = urlHost(reachableHost(trimmed.slice(0, separator)));
   const port = trimmed.slice(separator + 1);
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  if (host === "0.0.0.0" || host === "") host = "127.0.0.1";
-  else if (host === "::" || host === "::0" || host === "0:0:0:0:0:0:0:0") host = "::1";
-  const hostPart = host.includes(":") ? `[${host}]` : host;
-  return `http://${hostPart}:${port}${READINESS_PATH}`;
+  return `http://${host}:${port}${READINESS_PATH}`;
 }
 
 function parseReadinessBody(text: string): z.infer<typeof readinessBodySchema> | undefined {
@@ -183,12 +181,6 @@ function describeFetchFailure(error: unknown, url: URL, timeoutMs: number): stri
     return `cannot resolve host ${url.hostname}`;
   }
   return `${clip(detail)} (${url.href})`;
-}
-
-function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? error.cause.message : "";
-  return cause ? `${error.message}: ${cause}` : error.message;
 }
 
 function clip(text: string): string {

@@ -7,6 +7,7 @@
  */
 import type { ConfigProblem } from "./load.ts";
 import { redactTokens } from "./secrets.ts";
+import { errorText } from "../runtime/error_text.ts";
 
 /** One supported environment variable, for `--help` and the README. */
 export interface EnvVarDoc {
@@ -161,7 +162,7 @@ function describeError(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "no such file";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (error instanceof Deno.errors.IsADirectory) return "is a directory";
-  return error instanceof Error ? error.message : String(error);
+  return errorText(error);
 }
 
 /** Reads one secret from its variable, its file variable, or the systemd credential. */

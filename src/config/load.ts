@@ -12,6 +12,7 @@ import { type EnvOverride, readEnvOverrides } from "./env.ts";
 import { knownKeysAt, leafKeyPaths, suggestKey, tablesWithKey } from "./known_keys.ts";
 import { formatPath, type KeyLines, keyLines } from "./toml_lines.ts";
 import { describeSecret, makeRedactor, SECRET_KEYS } from "./secrets.ts";
+import { errorText } from "../runtime/error_text.ts";
 
 /** Where the configuration file is looked for when no path is given (relative to cwd). */
 export const DEFAULT_CONFIG_PATH = "config/bot.toml";
@@ -271,7 +272,7 @@ async function readFile(path: string | undefined, notes: string[]): Promise<File
       ? "config file not readable (permission denied)"
       : error instanceof Deno.errors.IsADirectory
       ? "config path is a directory, not a file"
-      : `config file cannot be read: ${error instanceof Error ? error.message : String(error)}`;
+      : `config file cannot be read: ${errorText(error)}`;
     return {
       file,
       document: {},

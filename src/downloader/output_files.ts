@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { JobFile } from "../jobs/model.ts";
 import { resolveExecutable } from "./command.ts";
 import { probeDuration } from "./ffprobe.ts";
 
@@ -13,6 +12,15 @@ export const AUDIO_EXTENSIONS: readonly string[] = ["mp3", "flac", "ogg", "opus"
 
 /** Suffixes of unfinished files left by yt-dlp, ffmpeg and spotDL. */
 export const PARTIAL_SUFFIXES: readonly string[] = [".part", ".temp", ".tmp", ".ytdl"];
+
+/** One audio file a download produced. */
+export interface OutputFile {
+  /** Relative to the job's directory, with `/` between folders. */
+  name: string;
+  size: number;
+  /** Measured by ffprobe, when it could. */
+  durationSeconds?: number;
+}
 
 /** Options for {@linkcode inspectOutput}. */
 export interface InspectOptions {
@@ -26,7 +34,7 @@ export interface InspectOptions {
 /** The audio files a job produced. */
 export interface OutputSummary {
   /** Sorted by name; names are relative to the directory, with `/` between folders. */
-  files: JobFile[];
+  files: OutputFile[];
   totalBytes: number;
   /** Sum of durations, present only when ffprobe measured every file (and there is at least one). */
   totalDurationSeconds?: number;
@@ -57,7 +65,7 @@ export async function inspectOutput(
     ? await resolveExecutable("ffprobe", envPath())
     : options.ffprobe;
 
-  const files: JobFile[] = [];
+  const files: OutputFile[] = [];
   let totalBytes = 0;
   let totalDuration = 0;
   let allMeasured = ffprobe !== null && found.length > 0;

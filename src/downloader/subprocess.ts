@@ -23,6 +23,7 @@ import { removePartialFiles } from "./output_files.ts";
 import { createParser, type OutputFormat } from "./parser.ts";
 import type { Downloader, DownloaderCheck, DownloadOutcome, DownloadRequest } from "./types.ts";
 import type { Config } from "../config/schema.ts";
+import { errorText } from "../runtime/error_text.ts";
 
 /** The logging this module needs; the app's logger satisfies it. */
 export interface DownloaderLogger {
@@ -117,7 +118,7 @@ export class SubprocessDownloader implements Downloader {
       if (isMissingError(error)) {
         return {
           kind: "missing",
-          message: `${this.#options.command} cannot be run: ${errorMessage(error)}`,
+          message: `${this.#options.command} cannot be run: ${errorText(error)}`,
         };
       }
       throw error;
@@ -151,7 +152,7 @@ export class SubprocessDownloader implements Downloader {
       try {
         events = parser.parseLine(raw);
       } catch (error) {
-        this.#logger.warn("downloader output parser failed", { error: errorMessage(error), line });
+        this.#logger.warn("downloader output parser failed", { error: errorText(error), line });
         events = [{ type: "unknown", line }];
       }
       for (const event of events) {
@@ -162,7 +163,7 @@ export class SubprocessDownloader implements Downloader {
         try {
           request.onEvent(event);
         } catch (error) {
-          this.#logger.warn("downloader event handler failed", { error: errorMessage(error) });
+          this.#logger.warn("downloader event handler failed", { error: errorText(error) });
         }
       }
     };
@@ -191,7 +192,7 @@ export class SubprocessDownloader implements Downloader {
       readLines(child.stdout, (line) => handle(line, "stdout"), drainAbort.signal),
       readLines(child.stderr, (line) => handle(line, "stderr"), drainAbort.signal),
     ]).catch((error) => {
-      this.#logger.warn("reading downloader output failed", { error: errorMessage(error) });
+      this.#logger.warn("reading downloader output failed", { error: errorText(error) });
     });
 
     const status = await child.status;
@@ -227,7 +228,7 @@ export class SubprocessDownloader implements Downloader {
       const removed = await removePartialFiles(dir);
       if (removed.length > 0) this.#logger.debug("removed partial files", { files: removed });
     } catch (error) {
-      this.#logger.warn("could not remove partial files", { error: errorMessage(error), dir });
+      this.#logger.warn("could not remove partial files", { error: errorText(error), dir });
     }
   }
 
@@ -281,10 +282,6 @@ function missingText(command: string): { message: string; hint: string } {
 function isMissingError(error: unknown): boolean {
   return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied ||
     error instanceof Deno.errors.NotCapable;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function envPath(): string | undefined {

@@ -5,6 +5,7 @@
  * @module
  */
 import { signingSecretKey } from "../kv/keys.ts";
+import { errorText } from "../runtime/error_text.ts";
 
 /** The outcome of one check; extra fields are shown as they are in the `/readyz` JSON. */
 export interface CheckResult {
@@ -115,8 +116,4 @@ export function createHealthChecks(deps: HealthCheckDeps): HealthChecks {
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },
   };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

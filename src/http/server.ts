@@ -20,6 +20,7 @@ import { serveFile } from "./file_response.ts";
 import type { HealthChecks } from "./health.ts";
 import { type LinkSigner, parseFileLinkPath } from "./signing.ts";
 import type { Log } from "../log/logger.ts";
+import { errorText } from "../runtime/error_text.ts";
 
 /** The logging the HTTP layer needs; a LogTape logger fits. */
 export type HttpLogger = Log;
@@ -166,7 +167,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
       logger.error("HTTP request failed", {
         method: request.method,
         route: label,
-        error: error instanceof Error ? error.message : String(error),
+        error: errorText(error),
       });
       response = text(500, "internal error");
     }
@@ -280,7 +281,7 @@ export function startHttpServer(options: HttpServerOptions): RunningHttpServer {
       onListen() {},
       onError(error) {
         logger.error("HTTP handler failed", {
-          error: error instanceof Error ? error.message : String(error),
+          error: errorText(error),
         });
         return new Response("internal error\n", { status: 500 });
       },

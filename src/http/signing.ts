@@ -9,6 +9,7 @@
  * @module
  */
 import { signingSecretKey } from "../kv/keys.ts";
+import { isJobId } from "../jobs/ids.ts";
 
 /** What {@linkcode LinkSigner.verify} concluded. */
 export type LinkVerdict = "ok" | "expired" | "invalid";
@@ -18,9 +19,6 @@ export interface LinkSignerOptions {
   /** Current time in milliseconds since the epoch (like `Date.now`); for tests. */
   now?: () => number;
 }
-
-/** Job ids as produced by the job layer (see `src/jobs/model.ts`). */
-export const JOB_ID_PATTERN = /^[a-z0-9]{6,32}$/;
 
 /** Secrets shorter than this are refused: a guessable key makes every link forgeable. */
 const MIN_SECRET_BYTES = 16;
@@ -110,7 +108,7 @@ export class LinkSigner {
  *   {@linkcode isServableFileName}).
  */
 export function fileLinkPath(jobId: string, fileName: string): string {
-  if (!JOB_ID_PATTERN.test(jobId)) throw new TypeError(`not a job id: ${JSON.stringify(jobId)}`);
+  if (!isJobId(jobId)) throw new TypeError(`not a job id: ${JSON.stringify(jobId)}`);
   if (!isServableFileName(fileName)) {
     throw new TypeError(`file name cannot be linked: ${JSON.stringify(fileName)}`);
   }
@@ -134,7 +132,7 @@ export function parseFileLinkPath(rawPathname: string): FileLinkTarget | undefin
   const match = /^\/files\/([^/]+)\/([^/]+)$/.exec(rawPathname);
   if (!match) return undefined;
   const [, jobId = "", encodedName = ""] = match;
-  if (!JOB_ID_PATTERN.test(jobId)) return undefined;
+  if (!isJobId(jobId)) return undefined;
   let fileName: string;
   try {
     fileName = decodeURIComponent(encodedName);

@@ -7,7 +7,13 @@
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 /** Largest multiple of the alphabet size below 256: bytes above it are redrawn (no modulo bias). */
 const UNBIASED_LIMIT = 256 - (256 % ALPHABET.length);
-const ID_PATTERN = /^[a-z0-9]{6,32}$/;
+/**
+ * The shape of a job id as a regular-expression source, for patterns that embed one (callback
+ * data, file routes). The only place the shape is written.
+ */
+export const JOB_ID_SOURCE = "[a-z0-9]{6,32}";
+/** A whole job id. */
+export const JOB_ID_PATTERN = new RegExp(`^${JOB_ID_SOURCE}$`);
 
 /** Length of ids made by {@linkcode newJobId}. */
 export const JOB_ID_LENGTH = 10;
@@ -28,5 +34,5 @@ export function newJobId(): string {
 
 /** Whether text has the shape of a job id (anything else cannot name a job: no lookup needed). */
 export function isJobId(text: string): boolean {
-  return ID_PATTERN.test(text);
+  return JOB_ID_PATTERN.test(text);
 }

@@ -32,40 +32,26 @@ import type { SpotifyLink } from "../links/spotify.ts";
 import { isJobId, newJobId } from "./ids.ts";
 import { isFinal, type Job, jobSchema } from "./model.ts";
 import { liveLeases, queuePosition, queuePositions } from "./queue.ts";
-import { CANCELLED_ERROR } from "./recovery.ts";
-import type { JobService, JobView, Requester, SubmitResult } from "./service.ts";
+import { CANCELLED_ERROR } from "./errors.ts";
+import type { JobService, JobView, LocalJobRunner, Requester, SubmitResult } from "./service.ts";
+import { retryCas } from "../kv/cas.ts";
 import {
   commitFinal,
   isExpired,
   type JobTimings,
-  jobTimings,
   jobWriteOptions,
   parseJobIdValue,
   readJob,
   readJobs,
-  retryCas,
   updateJob,
 } from "./store.ts";
-
-/** What the service needs from the worker of this instance (implemented by `JobWorker`). */
-export interface LocalJobRunner {
-  /** A job was queued: look at the queue now instead of at the next poll. */
-  wake(): void;
-  /** Stops the job if it runs in this instance; false when it does not. */
-  abortLocal(jobId: string): boolean;
-  /** A queued job was cancelled (never ran here): remove its files and tell the observer. */
-  reportCancelled(job: Job): Promise<void>;
-  /**
-   * The job's status message was stored. A job that started before that could not be shown
-   * there yet: the runner shows its current state now.
-   */
-  statusMessageStored?(job: Job): void;
-}
 
 /** Dependencies of {@linkcode KvJobService}. */
 export interface KvJobServiceDeps {
   kv: Deno.Kv;
   config: Config;
+  /** Retention, dedupe and lease windows (`jobTimings(config)`, computed once by the caller). */
+  timings: JobTimings;
   /**
    * This instance's worker: starts new jobs at once, stops local jobs on cancel and reports
    * cancelled queued jobs to the observer. Without it, jobs wait for a worker's next poll.
@@ -100,7 +86,7 @@ export class KvJobService implements JobService {
     this.#kv = deps.kv;
     this.#config = deps.config;
     this.#deps = deps;
-    this.#timings = jobTimings(deps.config);
+    this.#timings = deps.timings;
     this.#now = deps.now ?? Date.now;
   }
 
@@ -322,8 +308,11 @@ export class KvJobService implements JobService {
     });
   }
 
-  /** Remembers the chat message showing the job's progress; `JobNotFoundError` for unknown ids. */
-  async setStatusMessage(jobId: string, messageId: number): Promise<void> {
+  /**
+   * Remembers the chat message showing the job's progress and returns the job as stored;
+   * `JobNotFoundError` for unknown ids.
+   */
+  async setStatusMessage(jobId: string, messageId: number): Promise<Job> {
     if (!isJobId(jobId)) throw new JobNotFoundError(echo(jobId));
     const updated = await updateJob(
       this.#kv,
@@ -333,7 +322,12 @@ export class KvJobService implements JobService {
       this.#timings.retentionMs,
     );
     if (updated === null) throw new JobNotFoundError(jobId);
-    if (updated.state === "running") this.#deps.worker?.statusMessageStored?.(updated);
+    return updated;
+  }
+
+  /** 1-based place of a queued job in the queue; undefined when it is not queued. */
+  positionOf(jobId: string): Promise<number | undefined> {
+    return queuePosition(this.#kv, jobId);
   }
 
   /** Queued jobs across all instances (for metrics and readiness). */

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "zod";
+import { JOB_ID_PATTERN } from "./ids.ts";
 
 /** Lifecycle: queued → running → succeeded | failed | cancelled. */
 export const jobStateSchema = z.enum(["queued", "running", "succeeded", "failed", "cancelled"]);
@@ -84,7 +85,7 @@ export type JobError = z.infer<typeof jobErrorSchema>;
 /** The stored job. Timestamps are milliseconds since the epoch. */
 export const jobSchema = z.object({
   /** Short, URL-safe id (10 characters of [a-z0-9]). */
-  id: z.string().regex(/^[a-z0-9]{6,32}$/),
+  id: z.string().regex(JOB_ID_PATTERN),
   userId: z.number().int(),
   chatId: z.number().int(),
   /** Canonical Spotify URL (see `src/links/spotify.ts`). */
@@ -105,7 +106,7 @@ export const jobSchema = z.object({
    * For a job stopped with `needs_confirmation`: the id of the job started when the user
    * confirmed it (so pressing the button again returns that job instead of a third one).
    */
-  confirmedAs: z.string().regex(/^[a-z0-9]{6,32}$/).optional(),
+  confirmedAs: z.string().regex(JOB_ID_PATTERN).optional(),
   /** The chat message that shows this job's progress (edited in place). */
   statusMessageId: z.number().int().optional(),
   progress: jobProgressSchema.prefault({}),

@@ -22,14 +22,8 @@ import {
 } from "../kv/keys.ts";
 import type { Job } from "./model.ts";
 import { initialProgress } from "./progress.ts";
-import {
-  type JobEntry,
-  type Lease,
-  parseJobIdValue,
-  parseLease,
-  readJob,
-  retryCas,
-} from "./store.ts";
+import { type JobEntry, type Lease, parseJobIdValue, parseLease, readJob } from "./store.ts";
+import { retryCas } from "../kv/cas.ts";
 
 /** One queue entry. */
 export interface QueueEntry {

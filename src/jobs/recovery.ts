@@ -7,53 +7,32 @@
  */
 import type { Config } from "../config/schema.ts";
 import { leaseKey, runningKey, runningPrefix } from "../kv/keys.ts";
+import type { Log } from "../log/logger.ts";
+import { CANCELLED_ERROR, INTERRUPTED_ERROR } from "./errors.ts";
+import { removeJobFiles } from "./files.ts";
 import { isJobId } from "./ids.ts";
-import { isFinal, type Job, type JobError } from "./model.ts";
+import { isFinal, type Job } from "./model.ts";
+import { guardedObserver } from "./observer.ts";
 import { requeue } from "./queue.ts";
 import type { JobObserver } from "./service.ts";
 import {
   commitFinal,
   isExpired,
   isLeaseLive,
-  jobTimings,
+  type JobTimings,
   type Lease,
   parseJobIdValue,
   parseLease,
   readJob,
 } from "./store.ts";
-import type { JobLogger } from "./worker.ts";
-
-/** The error stored on a job that was interrupted too often. */
-export const INTERRUPTED_ERROR: JobError = {
-  code: "interrupted",
-  userMessage: "The bot restarted while this download was running, too often to resume it " +
-    "automatically. Send /download again to start over.",
-};
-
-/** The error stored on a cancelled job. */
-export const CANCELLED_ERROR: JobError = { code: "cancelled", userMessage: "Cancelled." };
-
-/** The directory a job's files go to. */
-export function jobOutputDir(downloadsDir: string, jobId: string): string {
-  return `${downloadsDir.replace(/\/+$/, "")}/${jobId}`;
-}
-
-/** Removes a job's output directory; a missing one is fine. */
-export async function removeOutputDir(downloadsDir: string, jobId: string): Promise<void> {
-  if (!isJobId(jobId)) return;
-  try {
-    await Deno.remove(jobOutputDir(downloadsDir, jobId), { recursive: true });
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-}
 
 /** Dependencies of {@linkcode recoverInterrupted}. */
 export interface RecoveryDeps {
   kv: Deno.Kv;
   config: Config;
+  timings: JobTimings;
   observer: JobObserver;
-  logger: JobLogger;
+  logger: Log;
   downloadsDir: string;
   now: number;
   /**
@@ -78,6 +57,7 @@ export interface RecoveryReport {
  */
 export async function recoverInterrupted(deps: RecoveryDeps): Promise<RecoveryReport> {
   const { kv, now } = deps;
+  const observer = guardedObserver(deps.observer, deps.logger);
   const report: RecoveryReport = { requeued: [], failed: [], cancelled: [] };
   const ids: { id: string; versionstamp: string; key: Deno.KvKey }[] = [];
   for await (const entry of kv.list({ prefix: runningPrefix() })) {
@@ -113,7 +93,7 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<RecoveryRe
         final,
         leaseVersionstamp: leaseEntry.versionstamp,
         now,
-        timings: jobTimings(deps.config),
+        timings: deps.timings,
       });
       if (!ok) continue;
       (cancelled ? report.cancelled : report.failed).push(job.id);
@@ -121,40 +101,17 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<RecoveryRe
         cancelled ? "cancelled a job whose worker stopped" : "failed a job interrupted too often",
         props,
       );
-      await finish(deps, final);
+      await removeJobFiles(deps.downloadsDir, job.id, deps.logger);
+      await observer.onFinished(final);
       continue;
     }
     const queued = await requeue(kv, entry, leaseEntry.versionstamp, now);
     if (queued === undefined) continue;
     report.requeued.push(job.id);
     deps.logger.info("re-queued an interrupted job", props);
-    notify(deps, () => deps.observer.onUpdate(queued));
+    observer.onUpdate(queued);
   }
   return report;
-}
-
-async function finish(deps: RecoveryDeps, job: Job): Promise<void> {
-  try {
-    await removeOutputDir(deps.downloadsDir, job.id);
-  } catch (error) {
-    deps.logger.warn("could not remove a job's files", { job_id: job.id, error: String(error) });
-  }
-  try {
-    await deps.observer.onFinished(job);
-  } catch (error) {
-    deps.logger.error("observer failed on a finished job", {
-      job_id: job.id,
-      error: String(error),
-    });
-  }
-}
-
-function notify(deps: RecoveryDeps, call: () => void): void {
-  try {
-    call();
-  } catch (error) {
-    deps.logger.error("observer failed on a job update", { error: String(error) });
-  }
 }
 
 /** Dependencies of {@linkcode sweepOutputs}. */
@@ -163,7 +120,7 @@ export interface SweepDeps {
   downloadsDir: string;
   now: number;
   retentionMs: number;
-  logger: JobLogger;
+  logger: Log;
 }
 
 /**
@@ -190,12 +147,7 @@ export async function sweepOutputs(deps: SweepDeps): Promise<string[]> {
       (isFinal(job.state) &&
         (job.state !== "succeeded" || isExpired(job, deps.now, deps.retentionMs)));
     if (!stale) continue;
-    try {
-      await removeOutputDir(deps.downloadsDir, id);
-      removed.push(id);
-    } catch (error) {
-      deps.logger.warn("could not remove a job's files", { job_id: id, error: String(error) });
-    }
+    if (await removeJobFiles(deps.downloadsDir, id, deps.logger)) removed.push(id);
   }
   if (removed.length > 0) {
     deps.logger.info("removed old download directories", { count: removed.length });

@@ -1,6 +1,6 @@
 /**
  * The job layer as the bot sees it. Handlers depend on this interface only; the composition
- * root (`src/app.ts`) injects the KV-backed implementation, tests may inject another.
+ * root (`src/app/create_app.ts`) injects the KV-backed implementation, tests may inject another.
  *
  * @module
  */
@@ -54,17 +54,27 @@ export interface JobService {
    * `ShuttingDownError`.
    */
   confirm(requester: Requester, jobId: string): Promise<SubmitResult>;
-  /** Remembers the chat message that shows the job's progress. */
-  setStatusMessage(jobId: string, messageId: number): Promise<void>;
+  /** Remembers the chat message that shows the job's progress; returns the job as stored. */
+  setStatusMessage(jobId: string, messageId: number): Promise<Job>;
 }
 
 /**
  * Receives job changes so the chat can be updated. The bot side implements it
- * (`src/progress/chat_updater.ts`); the worker calls it.
+ * (`src/chat/updater.ts`); the worker calls it.
  */
 export interface JobObserver {
   /** The job's progress or state changed (called often; implementations coalesce). */
   onUpdate(job: Job): void;
   /** The job reached a final state; called once per final state. */
   onFinished(job: Job): Promise<void>;
+}
+
+/** What the service needs from the worker of this instance (implemented by `JobWorker`). */
+export interface LocalJobRunner {
+  /** A job was queued: look at the queue now instead of at the next poll. */
+  wake(): void;
+  /** Stops the job if it runs in this instance; false when it does not. */
+  abortLocal(jobId: string): boolean;
+  /** A queued job was cancelled (never ran here): remove its files and tell the observer. */
+  reportCancelled(job: Job): Promise<void>;
 }

@@ -16,6 +16,7 @@ import {
   runningKey,
 } from "../kv/keys.ts";
 import type { Config } from "../config/schema.ts";
+import { retryCas } from "../kv/cas.ts";
 import { isJobId } from "./ids.ts";
 import { isFinal, type Job, jobSchema } from "./model.ts";
 
@@ -109,33 +110,6 @@ export function jobWriteOptions(
   if (!isFinal(job.state)) return {};
   const finishedAt = job.finishedAt ?? now;
   return { expireIn: Math.max(1, finishedAt + retentionMs - now) };
-}
-
-/** Retries for optimistic (check-and-set) updates before giving up. */
-const MAX_CAS_ATTEMPTS = 50;
-
-/** Waits a little, more with each attempt, so competing writers spread out. */
-export function backoff(attempt: number): Promise<void> {
-  const ms = Math.min(50, attempt * 2) * Math.random();
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Thrown when an optimistic update keeps conflicting (should not happen outside extreme load). */
-export class ContentionError extends Error {
-  constructor(what: string) {
-    super(`gave up on ${what} after ${MAX_CAS_ATTEMPTS} conflicting attempts`);
-    this.name = "ContentionError";
-  }
-}
-
-/** Runs `attempt` until it reports success (non-undefined) with backoff; throws {@linkcode ContentionError}. */
-export async function retryCas<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < MAX_CAS_ATTEMPTS; i++) {
-    const result = await attempt();
-    if (result !== undefined) return result;
-    await backoff(i + 1);
-  }
-  throw new ContentionError(what);
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { bucketKey } from "../kv/keys.ts";
+import { retryCas } from "../kv/cas.ts";
 
 /** Stored state of one user's bucket. */
 const bucketStateSchema = z.object({
@@ -45,16 +46,6 @@ export interface TokenBucketOptions {
   refillPerSecond: number;
   /** Clock in epoch milliseconds; injectable for tests. Default `Date.now`. */
   now?: () => number;
-  /** Check-and-set attempts before giving up under contention. Default 100. */
-  maxAttempts?: number;
-}
-
-/** The bucket could not be updated because other writers kept winning. */
-export class TokenBucketContentionError extends Error {
-  constructor(readonly bucket: string, readonly userId: number, readonly attempts: number) {
-    super(`token bucket ${bucket} of user ${userId}: no update after ${attempts} attempts`);
-    this.name = "TokenBucketContentionError";
-  }
 }
 
 /** A per-user token bucket rate limiter backed by Deno KV. */
@@ -64,7 +55,6 @@ export class TokenBucketLimiter {
   readonly #capacity: number;
   readonly #refillPerMs: number;
   readonly #now: () => number;
-  readonly #maxAttempts: number;
   readonly #expireInMs: number;
 
   constructor(kv: Deno.Kv, options: TokenBucketOptions) {
@@ -75,7 +65,6 @@ export class TokenBucketLimiter {
     this.#capacity = options.capacity;
     this.#refillPerMs = options.refillPerSecond / 1000;
     this.#now = options.now ?? Date.now;
-    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 100);
     // An idle bucket is full again after capacity / rate; keep it a minute longer, then drop it.
     this.#expireInMs = Math.ceil(options.capacity / this.#refillPerMs) + 60_000;
   }
@@ -93,7 +82,7 @@ export class TokenBucketLimiter {
 
   /**
    * Takes `cost` tokens from `userId`'s bucket if it has them. Throws a RangeError when `cost`
-   * exceeds the capacity (it could never be allowed) and {@linkcode TokenBucketContentionError}
+   * exceeds the capacity (it could never be allowed) and `ContentionError` (`src/kv/cas.ts`)
    * when the update keeps losing races.
    */
   async take(userId: number, cost = 1): Promise<TakeResult> {
@@ -101,7 +90,7 @@ export class TokenBucketLimiter {
       throw new RangeError(`cost must be in (0, ${this.#capacity}], got ${cost}`);
     }
     const key = bucketKey(this.#bucket, userId);
-    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+    return await retryCas(`take from the ${this.#bucket} bucket`, async () => {
       const entry = await this.#kv.get<unknown>(key);
       const stored = bucketStateSchema.safeParse(entry.value);
       const now = this.#now();
@@ -140,10 +129,7 @@ export class TokenBucketLimiter {
         .check(entry)
         .set(key, next, { expireIn: this.#expireInMs })
         .commit();
-      if (commit.ok) return result;
-      // Lost a race: back off a little (randomized, growing) before reading again.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 10)));
-    }
-    throw new TokenBucketContentionError(this.#bucket, userId, this.#maxAttempts);
+      return commit.ok ? result : undefined;
+    });
   }
 }

@@ -17,11 +17,13 @@
 import type { Config } from "../config/schema.ts";
 import { secretValues } from "../config/secrets.ts";
 import { type AppLogger, setupLogging } from "../log/logger.ts";
-import { type App, createApp } from "../app.ts";
+import { type App, createApp } from "../app/create_app.ts";
 import { type DownloaderCheck, downloaderFromConfig, LineSplitter } from "../downloader/mod.ts";
 import { parseListenAddress } from "../http/server.ts";
-import { TelegramEmulator } from "./emulator.ts";
-import type { ChatMessage, EmulatorEvent, SimulatedUser } from "./emulator_types.ts";
+import { TelegramEmulator } from "../emulator/emulator.ts";
+import { sleep } from "../runtime/sleep.ts";
+import { reachableHost, urlHost } from "../runtime/host.ts";
+import type { ChatMessage, EmulatorEvent, SimulatedUser } from "../emulator/emulator_types.ts";
 import { numberedButtons, TranscriptRenderer } from "./transcript.ts";
 
 /** Where the sandbox reads and writes; `CliIo` from `src/cli.ts` satisfies it. */
@@ -91,11 +93,6 @@ const POLL_MS = 100;
 /** Longest a quitting sandbox lets running downloads finish before re-queueing them. */
 const SANDBOX_GRACE_SECONDS = 5;
 
-/** Sleeps. */
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Remembers when the chats last changed and which chats this session used. */
 class Activity {
   lastChangeAt = Date.now();
@@ -117,20 +114,6 @@ class Activity {
   quietFor(): number {
     return Date.now() - this.lastChangeAt;
   }
-}
-
-/** Sleeps; resolves early when the signal aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Does any bot message in these chats still offer a Cancel button (a job queued or running)? */
@@ -158,14 +141,7 @@ function latestWithButtons(emulator: TelegramEmulator, chatId: number): ChatMess
 
 /** `http://host:port` for people: wildcard addresses become loopback. */
 function httpBase(address: { hostname: string; port: number }): string {
-  const host = address.hostname === "0.0.0.0" || address.hostname === ""
-    ? "127.0.0.1"
-    : address.hostname === "::"
-    ? "[::1]"
-    : address.hostname.includes(":")
-    ? `[${address.hostname}]`
-    : address.hostname;
-  return `http://${host}:${address.port}`;
+  return `http://${urlHost(reachableHost(address.hostname))}:${address.port}`;
 }
 
 /**
@@ -499,7 +475,7 @@ class Session {
   async settle(maxMs: number): Promise<void> {
     const deadline = Date.now() + maxMs;
     while (Date.now() < deadline && this.#deps.activity.quietFor() < SETTLE_QUIET_MS) {
-      await delay(POLL_MS);
+      await sleep(POLL_MS);
     }
   }
 

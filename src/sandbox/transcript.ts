@@ -23,8 +23,8 @@ import type {
   SentFileInfo,
   TgInlineKeyboardMarkup,
   TgMessageEntity,
-} from "./emulator_types.ts";
-import { formatBytes } from "../progress/render.ts";
+} from "../emulator/emulator_types.ts";
+import { formatBytes } from "../chat/format.ts";
 
 /** A button that sends callback data, with the number the person types to press it. */
 export interface NumberedButton {

@@ -1,7 +1,7 @@
 import "../../src/runtime/quiet_node_warnings.ts";
 import { HttpError } from "grammy";
 import { assertEquals, assertRejects } from "../_assert.ts";
-import { networkRetryTransformer } from "../../src/bot/api.ts";
+import { networkRetryTransformer, textDefaultsTransformer } from "../../src/bot/api.ts";
 
 type Prev = Parameters<ReturnType<typeof networkRetryTransformer>>[0];
 
@@ -38,4 +38,43 @@ Deno.test("networkRetryTransformer() leaves other errors alone", async () => {
   const { prev, calls } = flaky(1, () => new TypeError("bug"));
   await assertRejects(() => retry(prev, "sendMessage", { chat_id: 1, text: "hi" }), TypeError);
   assertEquals(calls(), 1);
+});
+
+Deno.test("textDefaultsTransformer() sends texts as HTML without link previews unless a call says otherwise", async () => {
+  const sent: { method: string; payload: unknown }[] = [];
+  const prev = ((method: string, payload: unknown) => {
+    sent.push({ method, payload });
+    return Promise.resolve({ ok: true, result: true });
+  }) as unknown as Prev;
+  const defaults = textDefaultsTransformer();
+  await defaults(prev, "sendMessage", { chat_id: 1, text: "<b>hi</b>" });
+  await defaults(prev, "editMessageText", {
+    chat_id: 1,
+    message_id: 2,
+    text: "plain",
+    link_preview_options: { is_disabled: false },
+  });
+  await defaults(prev, "sendAudio", { chat_id: 1, audio: "id", caption: "a <b> title" });
+  assertEquals(sent, [
+    {
+      method: "sendMessage",
+      payload: {
+        parse_mode: "HTML",
+        link_preview_options: { is_disabled: true },
+        chat_id: 1,
+        text: "<b>hi</b>",
+      },
+    },
+    {
+      method: "editMessageText",
+      payload: {
+        parse_mode: "HTML",
+        link_preview_options: { is_disabled: false },
+        chat_id: 1,
+        message_id: 2,
+        text: "plain",
+      },
+    },
+    { method: "sendAudio", payload: { chat_id: 1, audio: "id", caption: "a <b> title" } },
+  ]);
 });

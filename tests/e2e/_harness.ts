@@ -5,10 +5,10 @@
  * @module
  */
 import "../../src/runtime/quiet_node_warnings.ts";
-import { type App, createApp } from "../../src/app.ts";
+import { type App, createApp } from "../../src/app/create_app.ts";
 import { type Config, type ConfigInput, configSchema } from "../../src/config/schema.ts";
 import { type AppLogger, silentLogger } from "../../src/log/logger.ts";
-import { type ChatMessage, TelegramEmulator } from "../../src/sandbox/emulator.ts";
+import { type ChatMessage, TelegramEmulator } from "../../src/emulator/emulator.ts";
 
 /** The scripted spotDL. */
 export const FAKE_SPOTDL = new URL("../fixtures/fake_spotdl", import.meta.url).pathname;

@@ -8,7 +8,7 @@ import { tempDir, withEmulator } from "../_test_utils.ts";
 import { assertCleanOutput, runCli } from "../cli/_spawn.ts";
 import { ALICE } from "./_harness.ts";
 import { FAKE_SPOTDL_PATH, freePort, type LiveBot, startLiveBot } from "./_live_bot.ts";
-import type { TelegramEmulator } from "../../src/sandbox/emulator.ts";
+import type { TelegramEmulator } from "../../src/emulator/emulator.ts";
 
 function botEnv(
   emulator: TelegramEmulator,

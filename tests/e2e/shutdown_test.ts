@@ -17,7 +17,7 @@ import {
   nonLogLines,
   startLiveBot,
 } from "./_live_bot.ts";
-import type { TelegramEmulator } from "../../src/sandbox/emulator.ts";
+import type { TelegramEmulator } from "../../src/emulator/emulator.ts";
 
 const RESTARTING = /The bot is restarting\. Please try again in a minute\./;
 

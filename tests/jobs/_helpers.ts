@@ -8,12 +8,9 @@ import { type Config, type ConfigInput, configSchema } from "../../src/config/sc
 import type { Job } from "../../src/jobs/model.ts";
 import type { JobObserver } from "../../src/jobs/service.ts";
 import { KvJobService } from "../../src/jobs/kv_service.ts";
-import {
-  type InspectedOutput,
-  type JobLogger,
-  type JobMetricsSink,
-  JobWorker,
-} from "../../src/jobs/worker.ts";
+import { type InspectedOutput, type JobMetricsSink, JobWorker } from "../../src/jobs/worker.ts";
+import type { Log } from "../../src/log/logger.ts";
+import { jobTimings } from "../../src/jobs/store.ts";
 import type { SpotifyLink } from "../../src/links/spotify.ts";
 import { FakeDownloader } from "./fake_downloader.ts";
 
@@ -75,7 +72,7 @@ export interface LogRecord {
 }
 
 /** A logger that keeps its records. */
-export class RecordingLogger implements JobLogger {
+export class RecordingLogger implements Log {
   readonly records: LogRecord[] = [];
   debug(message: string, props?: Record<string, unknown>): void {
     this.records.push({ level: "debug", message, props });
@@ -142,9 +139,11 @@ export async function openHarness(options: HarnessOptions = {}): Promise<Harness
   const downloader = options.downloader ?? new FakeDownloader();
   const observer = new RecordingObserver();
   const logger = new RecordingLogger();
+  const timings = jobTimings(config);
   const worker = new JobWorker({
     kv,
     config,
+    timings,
     downloader,
     observer,
     inspectOutput: inspectDir,
@@ -158,6 +157,7 @@ export async function openHarness(options: HarnessOptions = {}): Promise<Harness
   const service = new KvJobService({
     kv,
     config,
+    timings,
     worker,
     now: options.now,
     isDraining: options.isDraining,

@@ -5,7 +5,7 @@ import {
   JobNotFoundError,
   ShuttingDownError,
 } from "../../src/errors.ts";
-import { jobOutputDir } from "../../src/jobs/recovery.ts";
+import { jobOutputDir } from "../../src/jobs/files.ts";
 import { blockUntilReleased, endWith, FakeDownloader, type FakeScript } from "./fake_downloader.ts";
 import { albumLink, exists, type Harness, RecordingMetrics, withHarness } from "./_helpers.ts";
 

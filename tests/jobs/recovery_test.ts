@@ -10,14 +10,11 @@ import {
 } from "../../src/kv/keys.ts";
 import { KvJobService } from "../../src/jobs/kv_service.ts";
 import { claimNext, requeue } from "../../src/jobs/queue.ts";
-import { readJob } from "../../src/jobs/store.ts";
+import { jobTimings, readJob } from "../../src/jobs/store.ts";
 import { JobWorker } from "../../src/jobs/worker.ts";
-import {
-  INTERRUPTED_ERROR,
-  jobOutputDir,
-  recoverInterrupted,
-  sweepOutputs,
-} from "../../src/jobs/recovery.ts";
+import { INTERRUPTED_ERROR } from "../../src/jobs/errors.ts";
+import { jobOutputDir } from "../../src/jobs/files.ts";
+import { recoverInterrupted, sweepOutputs } from "../../src/jobs/recovery.ts";
 import { blockUntilReleased, FakeDownloader } from "./fake_downloader.ts";
 import {
   albumLink,
@@ -139,6 +136,7 @@ Deno.test("recovery leaves a job alone while another instance's lease is live", 
       const deps = {
         kv,
         config: testConfig(),
+        timings: jobTimings(testConfig()),
         observer: new RecordingObserver(),
         logger: new RecordingLogger(),
         downloadsDir: store.downloadsDir,
@@ -242,9 +240,11 @@ Deno.test("a finished job and its history entries expire after retention_days", 
   const downloadsDir = await Deno.makeTempDir({ prefix: "dlbot-dl-" });
   const config = testConfig({ retention_days: 3, dedupe_hours: 5 });
   const observer = new RecordingObserver();
+  const timings = jobTimings(config);
   const worker = new JobWorker({
     kv: recorded.kv,
     config,
+    timings,
     downloader: new FakeDownloader(),
     observer,
     inspectOutput: inspectDir,
@@ -253,7 +253,7 @@ Deno.test("a finished job and its history entries expire after retention_days", 
     now: clock.now,
     pollIntervalMs: 20,
   });
-  const service = new KvJobService({ kv: recorded.kv, config, worker, now: clock.now });
+  const service = new KvJobService({ kv: recorded.kv, config, timings, worker, now: clock.now });
   try {
     const { job } = await service.submit({ userId: ALICE.userId, chatId: 1, link: albumLink(1) });
     worker.start();

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
-import { formatSeconds } from "../../src/errors.ts";
-import { jobOutputDir } from "../../src/jobs/recovery.ts";
+import { formatSeconds } from "../../src/runtime/duration.ts";
+import { jobOutputDir } from "../../src/jobs/files.ts";
 import {
   blockUntilReleased,
   endWith,

@@ -1,7 +1,11 @@
 import { assertEquals, assertStringIncludes } from "../_assert.ts";
-import type { ChatMessage, EmulatorEvent, SentFileInfo } from "../../src/sandbox/emulator_types.ts";
-import { formatText } from "../../src/sandbox/formatting.ts";
-import { cancelKeyboard } from "../../src/progress/render.ts";
+import type {
+  ChatMessage,
+  EmulatorEvent,
+  SentFileInfo,
+} from "../../src/emulator/emulator_types.ts";
+import { formatText } from "../../src/emulator/formatting.ts";
+import { cancelKeyboard } from "../../src/chat/keyboards.ts";
 import { numberedButtons, TranscriptRenderer } from "../../src/sandbox/transcript.ts";
 
 const CHAT = 10_000;

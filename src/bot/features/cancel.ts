@@ -5,9 +5,8 @@
  */
 import { Composer } from "grammy";
 import type { BotContext, BotDeps } from "../context.ts";
-import { parseCancelData } from "../../progress/render.ts";
+import { CANCEL_DATA } from "../../chat/keyboards.ts";
 import { command, commandArgument } from "./command.ts";
-import { requesterOf } from "./status.ts";
 
 /** The /cancel command and the Cancel button. */
 export function cancelFeature(deps: BotDeps): Composer<BotContext> {
@@ -17,28 +16,24 @@ export function cancelFeature(deps: BotDeps): Composer<BotContext> {
     command("cancel", deps, async (ctx) => {
       const id = commandArgument(ctx).toLowerCase();
       if (id === "") {
-        await ctx.reply("Which job? Send /cancel <job id>. /status lists your jobs and their ids.");
+        await ctx.reply(
+          "Which job? Send /cancel &lt;job id&gt;. /status lists your jobs and their ids.",
+        );
         return;
       }
-      const job = await deps.jobs.cancel(requesterOf(ctx, deps), id);
+      const job = await deps.jobs.cancel(ctx.requester, id);
       ctx.log.info("job cancel requested", { job_id: job.id, state: job.state });
       await ctx.reply(
         job.state === "cancelled"
           ? `Job <code>${job.id}</code> cancelled.`
           : `Stopping job <code>${job.id}</code>…`,
-        { parse_mode: "HTML" },
       );
     }),
   );
-  composer.on(
-    "callback_query:data",
+  composer.callbackQuery(
+    CANCEL_DATA,
     command("cancel_button", deps, async (ctx) => {
-      const id = parseCancelData(ctx.callbackQuery!.data!);
-      if (id === null) {
-        await ctx.answerCallbackQuery({ text: "This button is no longer valid." });
-        return;
-      }
-      const job = await deps.jobs.cancel(requesterOf(ctx, deps), id);
+      const job = await deps.jobs.cancel(ctx.requester, ctx.match[1] ?? "");
       ctx.log.info("job cancel requested", { job_id: job.id, state: job.state });
       await ctx.answerCallbackQuery({
         text: job.state === "cancelled" ? "Cancelled." : "Stopping…",

@@ -6,16 +6,17 @@
  */
 import type { BotContext, BotDeps } from "../context.ts";
 import { QueueFullError, RateLimitedError, UserFacingError } from "../../errors.ts";
+import { escapeHtml } from "../../chat/format.ts";
 
-/** A handler for one command. */
-export type CommandHandler = (ctx: BotContext) => Promise<void>;
+/** A handler for one command, typed with the (narrowed) context grammY gives it. */
+export type CommandHandler<C extends BotContext = BotContext> = (ctx: C) => Promise<void>;
 
 /** Wraps a handler with error replies and metrics under the command's name. */
-export function command(
+export function command<C extends BotContext>(
   name: string,
   deps: Pick<BotDeps, "metrics">,
-  handler: CommandHandler,
-): CommandHandler {
+  handler: CommandHandler<C>,
+): CommandHandler<C> {
   return async (ctx) => {
     const started = performance.now();
     let outcome = "ok";
@@ -31,7 +32,7 @@ export function command(
       if (error instanceof RateLimitedError) deps.metrics.rejected("rate_limited");
       ctx.log.info("user error", { code: error.code, detail: error.message });
       if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: error.userMessage });
-      else await ctx.reply(error.userMessage, { link_preview_options: { is_disabled: true } });
+      else await ctx.reply(escapeHtml(error.userMessage));
     } finally {
       deps.metrics.command(name, outcome, (performance.now() - started) / 1000);
     }

@@ -4,10 +4,10 @@
  * @module
  */
 import { Composer } from "grammy";
+import type { Chat } from "grammy/types";
 import type { BotContext, BotDeps } from "../context.ts";
-import { parseSpotifyLink } from "../../links/spotify.ts";
+import { EXAMPLE_LINK, parseSpotifyLink } from "../../links/spotify.ts";
 import { InvalidLinkError, RateLimitedError } from "../../errors.ts";
-import { EXAMPLE_LINK } from "../../links/spotify.ts";
 import { command, commandArgument } from "./command.ts";
 import { showSubmittedJob } from "./job_message.ts";
 
@@ -16,9 +16,12 @@ export function looksLikeSpotifyLink(text: string): boolean {
   return /^\s*(https?:\/\/)?(open|play)\.spotify\.com\//i.test(text) || /^\s*spotify:/i.test(text);
 }
 
+/** A context in a chat (a command or a pasted link). */
+type ChatContext = BotContext & { chat: Chat };
+
 /** The /download command and pasted links. */
 export function downloadFeature(deps: BotDeps): Composer<BotContext> {
-  const handle = async (ctx: BotContext, text: string) => {
+  const handle = async (ctx: ChatContext, text: string) => {
     if (text === "") {
       throw new InvalidLinkError(
         `Send the link after the command, for example:\n/download ${EXAMPLE_LINK}`,
@@ -26,16 +29,15 @@ export function downloadFeature(deps: BotDeps): Composer<BotContext> {
       );
     }
     const link = parseSpotifyLink(text);
-    const userId = ctx.from!.id;
-    const chatId = ctx.chat!.id;
+    const { userId } = ctx.requester;
     const decision = await deps.limits.downloads.take(userId);
     if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, "downloads");
-    const submitted = await deps.jobs.submit({ userId, chatId, link });
+    const submitted = await deps.jobs.submit({ userId, chatId: ctx.chat.id, link });
     ctx.log.info(submitted.created ? "job submitted" : "job reused", {
       job_id: submitted.job.id,
       url: link.url,
     });
-    await showSubmittedJob(ctx, deps, submitted, { userId, isAdmin: false });
+    await showSubmittedJob(ctx, deps, submitted);
   };
 
   const composer = new Composer<BotContext>();
@@ -43,14 +45,9 @@ export function downloadFeature(deps: BotDeps): Composer<BotContext> {
     "download",
     command("download", deps, (ctx) => handle(ctx, commandArgument(ctx))),
   );
-  composer.on(
-    "message:text",
-    async (ctx, next) => {
-      if (ctx.message.text.startsWith("/") || !looksLikeSpotifyLink(ctx.message.text)) {
-        return await next();
-      }
-      await command("download", deps, (c) => handle(c, c.message!.text!))(ctx);
-    },
+  const pasted = composer.on("message:text").filter((ctx) =>
+    !ctx.message.text.startsWith("/") && looksLikeSpotifyLink(ctx.message.text)
   );
+  pasted.use(command("download", deps, (ctx) => handle(ctx, ctx.message.text)));
   return composer;
 }

@@ -14,19 +14,13 @@ export function helpFeature(deps: BotDeps): Composer<BotContext> {
   composer.command(
     "start",
     command("start", deps, async (ctx) => {
-      await ctx.reply(startText(ctx.from?.first_name), {
-        parse_mode: "HTML",
-        link_preview_options: { is_disabled: true },
-      });
+      await ctx.reply(startText(ctx.from?.first_name));
     }),
   );
   composer.command(
     "help",
     command("help", deps, async (ctx) => {
-      await ctx.reply(HELP_TEXT, {
-        parse_mode: "HTML",
-        link_preview_options: { is_disabled: true },
-      });
+      await ctx.reply(HELP_TEXT);
     }),
   );
   return composer;

@@ -5,21 +5,22 @@
  * @module
  */
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../version.ts";
 import {
   type ConfigProblem,
   loadConfig,
   type LoadResult,
   type LoadSuccess,
-} from "./config/load.ts";
-import { formatProblems, formatSummary, productionProblems, toJson } from "./config/report.ts";
-import { ENV_VARS } from "./config/env.ts";
-import { secretValues } from "./config/secrets.ts";
-import { setupLogging, shutdownLogging } from "./log/logger.ts";
-import { createApp } from "./app.ts";
-import { downloaderFromConfig } from "./downloader/mod.ts";
-import { defaultHealthUrl, runHealthcheck } from "./cli/healthcheck.ts";
-import { runSandbox } from "./sandbox/terminal.ts";
+} from "../config/load.ts";
+import { formatProblems, formatSummary, productionProblems, toJson } from "../config/report.ts";
+import { ENV_VARS } from "../config/env.ts";
+import { secretValues } from "../config/secrets.ts";
+import { setupLogging, shutdownLogging } from "../log/logger.ts";
+import { createApp } from "../app/create_app.ts";
+import { downloaderFromConfig } from "../downloader/mod.ts";
+import { defaultHealthUrl, runHealthcheck } from "./healthcheck.ts";
+import { runSandbox } from "../sandbox/terminal.ts";
+import { errorText } from "../runtime/error_text.ts";
 
 /** Where the CLI writes (injectable for tests). */
 export interface CliIo {
@@ -134,7 +135,7 @@ async function runCommand(
         await Promise.race([app.start(), stopRequested.promise]);
       } catch (error) {
         logger.error("start-up failed", { error });
-        io.err(`dlbot: ${error instanceof Error ? error.message : String(error)}\n`);
+        io.err(`dlbot: ${errorText(error)}\n`);
         await app.stop();
         return EXIT.failure;
       }

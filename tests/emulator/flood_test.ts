@@ -1,5 +1,5 @@
 import { assertEquals } from "../_assert.ts";
-import { FloodTracker } from "../../src/sandbox/flood.ts";
+import { FloodTracker } from "../../src/emulator/flood.ts";
 
 function send(tracker: FloodTracker, chatId: number, at: number): number | undefined {
   const retryAfter = tracker.check(chatId, at);

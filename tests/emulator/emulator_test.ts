@@ -8,7 +8,7 @@ import {
   assertThrows,
 } from "../_assert.ts";
 import { withEmulator } from "../_test_utils.ts";
-import { type EmulatorEvent, TelegramEmulator } from "../../src/sandbox/emulator.ts";
+import { type EmulatorEvent, TelegramEmulator } from "../../src/emulator/emulator.ts";
 
 const ALICE = { id: 1001, first_name: "Alice", username: "alice" };
 const BOB = { id: 1002, first_name: "Bob" };

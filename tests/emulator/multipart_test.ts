@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../_assert.ts";
-import { multipartBoundary, MultipartError, parseMultipart } from "../../src/sandbox/multipart.ts";
+import { multipartBoundary, MultipartError, parseMultipart } from "../../src/emulator/multipart.ts";
 
 const encoder = new TextEncoder();
 

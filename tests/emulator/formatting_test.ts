@@ -5,7 +5,7 @@ import {
   parseHtml,
   parseMarkdownLegacy,
   parseMarkdownV2,
-} from "../../src/sandbox/formatting.ts";
+} from "../../src/emulator/formatting.ts";
 
 Deno.test("parseHtml strips tags, decodes entities and counts offsets in UTF-16 units", () => {
   assertEquals(parseHtml("🎵 <b>Song &lt;1&gt;</b> <i>by <u>A</u></i>"), {

@@ -14,8 +14,8 @@ import {
   type ChatApiTextOptions,
   ChatUpdater,
   type ChatUpdaterDeps,
-} from "../../src/progress/chat_updater.ts";
-import { cancelKeyboard } from "../../src/progress/render.ts";
+} from "../../src/chat/updater.ts";
+import { cancelKeyboard } from "../../src/chat/keyboards.ts";
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const CHAT = 42;
@@ -240,7 +240,6 @@ Deno.test("20 updates within a second give one immediate edit and one trailing e
   assertStringIncludes(edits[1]!.text, "20/20 done");
   assertStringIncludes(edits[1]!.text, "▓▓▓▓▓▓▓▓▓▓ 100%");
   assertEquals(edits[1]!.messageId, STATUS_MESSAGE);
-  assertEquals(edits[1]!.other?.parse_mode, "HTML");
   assertEquals(edits[1]!.other?.reply_markup, cancelKeyboard("job000001"));
   assert(edits[1]!.at - edits[0]!.at >= 1000, "the trailing edit respects the interval");
 
@@ -406,7 +405,6 @@ Deno.test("onFinished of a small single track edits the status, sends the summar
     '<a href="https://dl.example/Artist - Song.mp3">Artist - Song.mp3</a>',
   );
   assertEquals(summary.other?.reply_parameters?.message_id, STATUS_MESSAGE);
-  assertEquals(summary.other?.parse_mode, "HTML");
 
   assert(audio?.method === "sendAudio");
   assert(audio.audio instanceof InputFile);

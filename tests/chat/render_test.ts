@@ -9,18 +9,18 @@ import { type Job, jobSchema } from "../../src/jobs/model.ts";
 import {
   cancelKeyboard,
   confirmKeyboard,
-  escapeHtml,
-  formatBytes,
   parseCancelData,
   parseConfirmData,
-  progressBar,
-  renderJobLine,
-  renderStatus,
-  renderSummary,
-  SUMMARY_MAX_CHARS,
   summaryKeyboard,
+} from "../../src/chat/keyboards.ts";
+import {
+  escapeHtml,
+  formatBytes,
+  progressBar,
   TELEGRAM_MESSAGE_LIMIT,
-} from "../../src/progress/render.ts";
+} from "../../src/chat/format.ts";
+import { renderJobLine, renderStatus } from "../../src/chat/status.ts";
+import { renderSummary, SUMMARY_MAX_CHARS } from "../../src/chat/summary.ts";
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 

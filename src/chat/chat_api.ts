@@ -1,0 +1,54 @@
+/**
+ * The part of the Bot API the chat layer calls; grammY's `bot.api` satisfies it. Parse mode and
+ * link previews are set once for every text by the API's defaults (`src/bot/api.ts`).
+ *
+ * @module
+ */
+import type { InputFile } from "grammy";
+import type { InlineKeyboard } from "./keyboards.ts";
+
+/** Options shared by sending and editing text messages. */
+export interface ChatApiTextOptions {
+  parse_mode?: "HTML";
+  reply_markup?: InlineKeyboard;
+  link_preview_options?: { is_disabled: boolean };
+}
+
+/** Where a reply points. */
+export interface ReplyTo {
+  message_id: number;
+  allow_sending_without_reply?: boolean;
+}
+
+/** Options of {@linkcode ChatApi.sendMessage}. */
+export interface ChatApiSendOptions extends ChatApiTextOptions {
+  reply_parameters?: ReplyTo;
+}
+
+/** Options of {@linkcode ChatApi.sendAudio}. */
+export interface ChatApiAudioOptions {
+  caption?: string;
+  title?: string;
+  performer?: string;
+  duration?: number;
+  reply_parameters?: ReplyTo;
+}
+
+/** The Bot API calls the chat layer makes. */
+export interface ChatApi {
+  /** Sends a text message. */
+  sendMessage(
+    chatId: number,
+    text: string,
+    other?: ChatApiSendOptions,
+  ): Promise<{ message_id: number }>;
+  /** Replaces a message's text (and its inline keyboard: omitted means removed). */
+  editMessageText(
+    chatId: number,
+    messageId: number,
+    text: string,
+    other?: ChatApiTextOptions,
+  ): Promise<unknown>;
+  /** Uploads an audio file. */
+  sendAudio(chatId: number, audio: InputFile, other?: ChatApiAudioOptions): Promise<unknown>;
+}

@@ -1,0 +1,82 @@
+/**
+ * Text building blocks for Telegram HTML messages: escaping, truncation, sizes, the progress bar,
+ * how a job's subject is named. Pure functions.
+ *
+ * @module
+ */
+import type { Job } from "../jobs/model.ts";
+import { formatSeconds } from "../runtime/duration.ts";
+
+/** Telegram's limit for a message text. */
+export const TELEGRAM_MESSAGE_LIMIT = 4096;
+
+/** Width of the text progress bar, in cells. */
+const BAR_CELLS = 10;
+
+/** Escapes text for Telegram's HTML parse mode (also safe inside attribute values). */
+export function escapeHtml(text: string): string {
+  return text
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;");
+}
+
+/** Cuts text to at most `max` characters (code points), ending with "…" when cut. */
+export function truncate(text: string, max: number): string {
+  const chars = Array.from(text);
+  if (chars.length <= max) return text;
+  return chars.slice(0, Math.max(0, max - 1)).join("") + "…";
+}
+
+/** Escaped, truncated text. */
+export function safe(text: string, max: number): string {
+  return escapeHtml(truncate(text, max));
+}
+
+/** Formats a byte count for people, in SI units: "812 B", "45.3 MB", "1.2 GB". */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = Math.max(0, bytes);
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  if (unit === 0) return `${Math.round(value)} B`;
+  const shown = value >= 100 ? value.toFixed(0) : value.toFixed(1);
+  return `${shown} ${units[unit]}`;
+}
+
+/** `▓▓▓▓▓▓░░░░ 60%`: ten cells, a cell fills per full 10 %. */
+export function progressBar(percent: number): string {
+  const p = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
+  const filled = Math.floor(p / (100 / BAR_CELLS));
+  return `${"▓".repeat(filled)}${"░".repeat(BAR_CELLS - filled)} ${Math.floor(p)}%`;
+}
+
+/** "a playlist", "an album": what the link points at, when no title is known yet. */
+export function kindPhrase(kind: Job["kind"]): string {
+  switch (kind) {
+    case "track":
+      return "a track";
+    case "album":
+      return "an album";
+    case "playlist":
+      return "a playlist";
+    case "artist":
+      return "an artist's songs";
+  }
+}
+
+/** Best known title of a job's playlist/album/track. */
+export function titleOf(job: Job): string | undefined {
+  const title = job.result?.title ?? job.progress.title;
+  return title && title.trim() !== "" ? title.trim() : undefined;
+}
+
+/** Milliseconds between two timestamps as "45 s" / "3 min"; undefined when either is missing. */
+export function elapsed(from: number | undefined, to: number | undefined): string | undefined {
+  if (from === undefined || to === undefined) return undefined;
+  return formatSeconds(Math.max(0, to - from) / 1000);
+}

@@ -1,0 +1,153 @@
+/**
+ * The completion summary of a finished job: counts, failed tracks, length, size, time taken and
+ * download links; or the reason and what to try. Never longer than {@linkcode SUMMARY_MAX_CHARS}.
+ *
+ * @module
+ */
+import type { Job, JobError } from "../jobs/model.ts";
+import { formatSeconds } from "../runtime/duration.ts";
+import { elapsed, escapeHtml, formatBytes, safe, titleOf } from "./format.ts";
+import { MAX_TITLE, MAX_TRACK, renderStatus } from "./status.ts";
+
+/**
+ * Upper bound for {@linkcode renderSummary}'s output. Below Telegram's 4096-character limit
+ * so callers may prepend a short sentence ("You downloaded this recently…").
+ */
+export const SUMMARY_MAX_CHARS = 3800;
+
+/** Longest file name shown as link text. */
+const MAX_LINK_NAME = 80;
+/** Longest error text shown. */
+const MAX_ERROR = 500;
+/** Failed track names listed in a summary before "and N more". */
+const MAX_FAILED_LISTED = 10;
+/** Characters the failed-track list may take in a summary. */
+const MAX_FAILED_CHARS = 1200;
+
+/** A download link shown in a summary. */
+export interface FileLink {
+  name: string;
+  url: string;
+}
+
+/**
+ * What to suggest for each failure, when the user message does not say it already. A job
+ * stopped for confirmation gets a button instead.
+ */
+const WHAT_TO_TRY: Record<Exclude<JobError["code"], "needs_confirmation">, string> = {
+  downloader_failed: "Try again in a few minutes, or try another link.",
+  downloader_missing: "Try again later, once the admin has installed it.",
+  timeout: "Try a smaller album or playlist, or try again later.",
+  rate_limited: "Spotify is limiting requests right now; try again later.",
+  no_results: "Check the link, or try another track.",
+  interrupted: "Send the link again with /download.",
+  cancelled: "Send the link again with /download to start over.",
+  internal: "Try again; if it keeps happening, tell the bot's admin.",
+};
+
+function failedSummary(job: Job): string {
+  const error = job.error;
+  const message = error?.userMessage.trim() || "something went wrong.";
+  if (error?.code === "needs_confirmation") {
+    return [
+      `✋ ${safe(message, MAX_ERROR)}`,
+      `Job <code>${escapeHtml(job.id)}</code> · ${job.kind}`,
+    ].join("\n");
+  }
+  const lines = [
+    `❌ Download failed: ${safe(message, MAX_ERROR)}`,
+    `Job <code>${escapeHtml(job.id)}</code> · ${job.kind}`,
+  ];
+  if (!/\btry\b/i.test(message)) {
+    lines.push(`What to try: ${escapeHtml(WHAT_TO_TRY[error?.code ?? "internal"])}`);
+  }
+  return lines.join("\n");
+}
+
+/** Bullet lines for failed tracks: at most ten, within a character budget, then "…and N more". */
+function failedList(names: string[]): string[] {
+  const lines: string[] = [];
+  let used = 0;
+  for (const name of names) {
+    const line = `• ${safe(name, MAX_TRACK)}`;
+    if (lines.length === MAX_FAILED_LISTED || used + line.length > MAX_FAILED_CHARS) break;
+    lines.push(line);
+    used += line.length + 1;
+  }
+  const more = names.length - lines.length;
+  if (more > 0) lines.push(`…and ${more} more`);
+  return lines;
+}
+
+function succeededSummary(job: Job, links: FileLink[]): string {
+  const result = job.result;
+  const files = result?.files ?? [];
+  const p = job.progress;
+  const downloaded = p.done === 0 && files.length > 0 ? files.length : p.done;
+  const total = p.total ?? Math.max(downloaded + p.skipped + p.failed, files.length);
+  const title = titleOf(job);
+  const what = title ? `<b>${safe(title, MAX_TITLE)}</b>` : `Your ${job.kind}`;
+  const head: string[] = [
+    `✅ ${what} — ${total} ${total === 1 ? "track" : "tracks"}`,
+    `${downloaded} downloaded · ${p.skipped} skipped · ${p.failed} failed`,
+  ];
+  if (p.failedTracks.length > 0) head.push("Failed:", ...failedList(p.failedTracks));
+  if (result?.totalDurationSeconds !== undefined) {
+    head.push(`🎧 Length: ${formatSeconds(result.totalDurationSeconds)}`);
+  }
+  if (result) head.push(`💾 Size: ${formatBytes(result.totalBytes)}`);
+  const took = elapsed(job.startedAt, job.finishedAt);
+  if (took) head.push(`⏱ Took ${took}`);
+  head.push(`Job <code>${escapeHtml(job.id)}</code>`);
+
+  if (links.length === 0) {
+    head.push("", files.length === 0 ? "No files were produced." : "No download links available.");
+    return head.join("\n");
+  }
+  const bundled = links.length === 1 && files.length > 1;
+  head.push("", bundled ? `📦 All ${files.length} files:` : "📥 Downloads:");
+  return withLinks(head.join("\n"), links);
+}
+
+/** Appends link lines while they fit, then "… and N more files" with a hint. */
+function withLinks(head: string, links: FileLink[]): string {
+  const moreLine = (n: number) =>
+    `… and ${n} more ${n === 1 ? "file" : "files"} not listed here ` +
+    `(a Telegram message cannot hold all the links).`;
+  const reserve = moreLine(links.length).length + 1;
+  let text = head;
+  let shown = 0;
+  for (const link of links) {
+    const line = `\n• <a href="${escapeHtml(link.url)}">${safe(link.name, MAX_LINK_NAME)}</a>`;
+    const isLast = shown === links.length - 1;
+    const limit = isLast ? SUMMARY_MAX_CHARS : SUMMARY_MAX_CHARS - reserve;
+    if (text.length + line.length > limit) break;
+    text += line;
+    shown++;
+  }
+  if (shown < links.length) text += `\n${moreLine(links.length - shown)}`;
+  return text;
+}
+
+/**
+ * The completion message for a finished job: counts, failed tracks, length, size, time taken
+ * and download links (succeeded); the reason and what to try (failed; a job stopped for its
+ * size gets the question, to be sent with {@linkcode summaryKeyboard}); a short line
+ * (cancelled). A non-final job gets its status text. Never longer than
+ * {@linkcode SUMMARY_MAX_CHARS}.
+ */
+export function renderSummary(
+  job: Job,
+  options: { links: FileLink[]; now: number },
+): string {
+  switch (job.state) {
+    case "succeeded":
+      return succeededSummary(job, options.links);
+    case "failed":
+      return failedSummary(job);
+    case "cancelled":
+      return `🚫 Job <code>${escapeHtml(job.id)}</code> cancelled.`;
+    default:
+      return renderStatus(job, { now: options.now }).text;
+  }
+}

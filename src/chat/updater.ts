@@ -1,0 +1,439 @@
+/**
+ * Keeps the chat informed about a job without tripping Telegram's flood limits; the only writer
+ * of a job's status message once the bot has sent it.
+ *
+ * - Progress: `onUpdate` only records the latest state per job; one loop per chat edits status
+ *   messages at most once per interval (across all jobs of that chat, see `pacing.ts`), always
+ *   ending with the latest state, and never re-sends an unchanged text.
+ * - A status message stored after its job already moved on (`attached`) is brought up to the
+ *   job's current state, final or not.
+ * - Completion: `onFinished` drops pending edits, edits the status message to its short final
+ *   state (removing the Cancel button), sends the summary as a new message (a notification)
+ *   replying to the status message, and for a single track small enough uploads the audio. A
+ *   job stopped for its size gets its question with a "Download all N tracks" button instead.
+ *
+ * @module
+ */
+import { InputFile } from "grammy";
+import { isFinal, type Job } from "../jobs/model.ts";
+import type { JobObserver } from "../jobs/service.ts";
+import type { Log } from "../log/logger.ts";
+import { sleep as realSleep } from "../runtime/sleep.ts";
+import { audioMessageOptions, baseName, uploadableTrack } from "./audio.ts";
+import type { ChatApi } from "./chat_api.ts";
+import { summaryKeyboard } from "./keyboards.ts";
+import { ChatGate, classify, describeFailure } from "./pacing.ts";
+import { renderStatus } from "./status.ts";
+import { type FileLink, renderSummary } from "./summary.ts";
+
+export type {
+  ChatApi,
+  ChatApiAudioOptions,
+  ChatApiSendOptions,
+  ChatApiTextOptions,
+} from "./chat_api.ts";
+
+/** Waits `ms` milliseconds; resolves early (never rejects) when `signal` aborts. */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+/** Dependencies of {@linkcode ChatUpdater}. */
+export interface ChatUpdaterDeps {
+  api: ChatApi;
+  /** Clock in milliseconds; default `Date.now`. */
+  now?: () => number;
+  /** Minimum time between two calls to one private chat; default 1000 ms. */
+  minEditIntervalMs?: number;
+  /** Minimum time between two calls to one group chat (20 messages/min limit); default 3000 ms. */
+  groupMinEditIntervalMs?: number;
+  /** Download links for a succeeded job's files (may be a single link for many files). */
+  fileLinks: (job: Job) => Promise<FileLink[]>;
+  /** Largest file sent as audio (50 MB on the public Bot API). */
+  uploadLimitBytes: number;
+  /** Absolute path of one of a job's files. */
+  openFile: (job: Job, fileName: string) => Promise<string>;
+  /** 1-based queue position of a queued job. */
+  positionOf?: (jobId: string) => Promise<number | undefined>;
+  logger: Log;
+  /** Injectable for tests; default uses `setTimeout`. */
+  sleep?: Sleep;
+}
+
+/** Attempts for each completion message (status edit, summary, audio). */
+const FINAL_ATTEMPTS = 3;
+/** Finished job ids (and status message ids) remembered. */
+const MEMORY = 1000;
+
+/** Per-chat scheduling state. */
+interface ChatState {
+  gate: ChatGate;
+  /** Latest not-yet-shown state per job id (insertion order = oldest first). */
+  pending: Map<string, Job>;
+  /** Completion work, run before progress edits. */
+  finals: (() => Promise<void>)[];
+  /** The running loop, if any. */
+  loop?: Promise<void>;
+}
+
+/** Updates chats about their jobs; see the module documentation. */
+export class ChatUpdater implements JobObserver {
+  readonly #deps: ChatUpdaterDeps;
+  readonly #now: () => number;
+  readonly #sleep: Sleep;
+  readonly #privateInterval: number;
+  readonly #groupInterval: number;
+  readonly #chats = new Map<number, ChatState>();
+  /** Last text shown in each job's status message, without the elapsed time. */
+  readonly #lastText = new Map<string, string>();
+  /** Jobs whose status message can no longer be edited (deleted, bot blocked). */
+  readonly #unreachable = new Set<string>();
+  readonly #finished = new Set<string>();
+  /** Status message ids learned from `attached`, for updates that came without one. */
+  readonly #messageIds = new Map<string, number>();
+  readonly #abort = new AbortController();
+
+  constructor(deps: ChatUpdaterDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#sleep = deps.sleep ?? realSleep;
+    this.#privateInterval = deps.minEditIntervalMs ?? 1000;
+    this.#groupInterval = deps.groupMinEditIntervalMs ?? Math.max(3000, this.#privateInterval);
+  }
+
+  /** Records the job's latest state; an edit follows within the chat's interval. Never throws. */
+  onUpdate(job: Job): void {
+    try {
+      if (this.#abort.signal.aborted) return;
+      if (job.state !== "queued" && job.state !== "running") return;
+      const withMessage = this.#withMessageId(job);
+      if (withMessage.statusMessageId === undefined) return;
+      if (this.#finished.has(job.id) || this.#unreachable.has(job.id)) return;
+      const chat = this.#chat(job.chatId);
+      chat.pending.set(job.id, withMessage);
+      this.#kick(chat);
+    } catch (error) {
+      this.#deps.logger.error("progress update failed", {
+        job_id: job.id,
+        error: describeFailure(error),
+      });
+    }
+  }
+
+  /**
+   * The bot stored the job's status message. Shows the job's state there: the running state at
+   * the next edit, or the final state at once when the job finished before the id was known.
+   */
+  attached(job: Job): void {
+    const messageId = job.statusMessageId;
+    if (messageId === undefined || this.#abort.signal.aborted) return;
+    remember(this.#messageIds, job.id, messageId);
+    if (!isFinal(job.state)) {
+      this.onUpdate(job);
+      return;
+    }
+    const chat = this.#chat(job.chatId);
+    chat.finals.push(() => this.#editFinalStatus(chat, job, messageId));
+    this.#kick(chat);
+  }
+
+  /**
+   * Shows the final state: edits the status message, sends the summary (and the audio of a
+   * small single track). Resolves when done, or when {@linkcode close} gives up waiting for a
+   * flood wait. Never rejects.
+   */
+  onFinished(finished: Job): Promise<void> {
+    remember(this.#finished, finished.id);
+    if (this.#abort.signal.aborted) {
+      this.#deps.logger.warn("job finished after the chat updater closed", { job_id: finished.id });
+      return Promise.resolve();
+    }
+    const job = this.#withMessageId(finished);
+    const chat = this.#chat(job.chatId);
+    chat.pending.delete(job.id);
+    return new Promise((resolve) => {
+      chat.finals.push(async () => {
+        try {
+          await this.#finish(chat, job);
+        } catch (error) {
+          this.#deps.logger.error("sending the job summary failed", {
+            job_id: job.id,
+            chat_id: job.chatId,
+            error: describeFailure(error),
+          });
+        } finally {
+          this.#lastText.delete(job.id);
+          this.#unreachable.delete(job.id);
+          resolve();
+        }
+      });
+      this.#kick(chat);
+    });
+  }
+
+  /** Stops all waiting: pending edits are dropped, waiting completions give up. */
+  async close(): Promise<void> {
+    this.#abort.abort();
+    const loops = [...this.#chats.values()].map((chat) => chat.loop);
+    await Promise.allSettled(loops);
+  }
+
+  #withMessageId(job: Job): Job {
+    if (job.statusMessageId !== undefined) return job;
+    const known = this.#messageIds.get(job.id);
+    return known === undefined ? job : { ...job, statusMessageId: known };
+  }
+
+  #chat(chatId: number): ChatState {
+    let chat = this.#chats.get(chatId);
+    if (!chat) {
+      const interval = chatId < 0 ? this.#groupInterval : this.#privateInterval;
+      chat = { gate: new ChatGate(chatId, interval, this.#now), pending: new Map(), finals: [] };
+      this.#chats.set(chatId, chat);
+    }
+    return chat;
+  }
+
+  /** Starts the chat's loop unless it is running. */
+  #kick(chat: ChatState): void {
+    if (chat.loop) return;
+    chat.loop = this.#run(chat)
+      .catch((error) => {
+        this.#deps.logger.error("chat update loop failed", {
+          chat_id: chat.gate.chatId,
+          error: describeFailure(error),
+        });
+      })
+      .finally(() => {
+        chat.loop = undefined;
+        if (this.#abort.signal.aborted) return;
+        if (chat.finals.length > 0 || chat.pending.size > 0) this.#kick(chat);
+        else if (chat.gate.waitMs() === 0) this.#chats.delete(chat.gate.chatId);
+      });
+  }
+
+  async #run(chat: ChatState): Promise<void> {
+    while (!this.#abort.signal.aborted) {
+      const final = chat.finals.shift();
+      if (final) {
+        await final();
+        continue;
+      }
+      if (chat.pending.size === 0) return;
+      if (!(await this.#waitGate(chat))) break;
+      if (chat.finals.length > 0) continue;
+      const next = chat.pending.entries().next().value;
+      if (!next) continue;
+      const [jobId, job] = next;
+      chat.pending.delete(jobId);
+      await this.#editProgress(chat, job);
+    }
+    this.#drop(chat);
+  }
+
+  /** After close: resolve waiting completions (they see the abort and give up). */
+  #drop(chat: ChatState): void {
+    chat.pending.clear();
+    const finals = chat.finals.splice(0);
+    for (const final of finals) void final();
+  }
+
+  /** Waits until the chat may be called again; false when closed meanwhile. */
+  async #waitGate(chat: ChatState): Promise<boolean> {
+    while (!this.#abort.signal.aborted) {
+      const wait = chat.gate.waitMs();
+      if (wait <= 0) return true;
+      await this.#sleep(wait, this.#abort.signal);
+    }
+    return false;
+  }
+
+  /** One API call to the chat, after its gate. */
+  #call<T>(chat: ChatState, call: () => Promise<T>): Promise<T> {
+    return chat.gate.call(call, (retryAfterS) => {
+      this.#deps.logger.warn("telegram flood wait; backing off this chat", {
+        chat_id: chat.gate.chatId,
+        retry_after_s: retryAfterS,
+        interval_ms: chat.gate.intervalMs,
+      });
+    });
+  }
+
+  async #position(job: Job): Promise<number | undefined> {
+    if (job.state !== "queued" || !this.#deps.positionOf) return undefined;
+    try {
+      return await this.#deps.positionOf(job.id);
+    } catch (error) {
+      this.#deps.logger.debug("queue position unavailable", {
+        job_id: job.id,
+        error: describeFailure(error),
+      });
+      return undefined;
+    }
+  }
+
+  async #editProgress(chat: ChatState, job: Job): Promise<void> {
+    const messageId = job.statusMessageId;
+    if (messageId === undefined || this.#finished.has(job.id)) return;
+    const position = await this.#position(job);
+    const now = this.#now();
+    const status = renderStatus(job, { position, now });
+    // Compared without the elapsed time: an edit only for the clock moving is not worth it.
+    const content = renderStatus(job, { position, now, elapsed: false }).text;
+    if (this.#lastText.get(job.id) === content) return;
+    try {
+      await this.#call(
+        chat,
+        () =>
+          this.#deps.api.editMessageText(chat.gate.chatId, messageId, status.text, {
+            reply_markup: status.replyMarkup,
+          }),
+      );
+      this.#lastText.set(job.id, content);
+    } catch (error) {
+      this.#progressFailed(chat, job, content, error);
+    }
+  }
+
+  #progressFailed(chat: ChatState, job: Job, content: string, error: unknown): void {
+    const failure = classify(error);
+    const props = { job_id: job.id, chat_id: chat.gate.chatId, error: describeFailure(error) };
+    switch (failure) {
+      case "not_modified":
+        this.#lastText.set(job.id, content);
+        return;
+      case "flood":
+      case "transient":
+        // Show this state later unless a newer one arrived or the job finished meanwhile.
+        if (!chat.pending.has(job.id) && !this.#finished.has(job.id)) {
+          chat.pending.set(job.id, job);
+        }
+        if (failure === "transient") this.#deps.logger.warn("progress edit failed", props);
+        return;
+      case "gone":
+        this.#unreachable.add(job.id);
+        this.#deps.logger.info("status message no longer editable", props);
+        return;
+      case "rejected":
+        this.#deps.logger.warn("progress edit rejected", props);
+        return;
+    }
+  }
+
+  /** Runs a completion call with retries on flood waits and transient errors. */
+  async #finalCall(
+    chat: ChatState,
+    what: string,
+    job: Job,
+    call: () => Promise<unknown>,
+  ): Promise<boolean> {
+    for (let attempt = 1; attempt <= FINAL_ATTEMPTS; attempt++) {
+      if (!(await this.#waitGate(chat))) {
+        this.#deps.logger.warn(`${what} skipped: shutting down`, { job_id: job.id });
+        return false;
+      }
+      try {
+        await this.#call(chat, call);
+        return true;
+      } catch (error) {
+        const failure = classify(error);
+        if (failure === "not_modified") return true;
+        const props = {
+          job_id: job.id,
+          chat_id: chat.gate.chatId,
+          attempt,
+          error: describeFailure(error),
+        };
+        if ((failure === "flood" || failure === "transient") && attempt < FINAL_ATTEMPTS) {
+          this.#deps.logger.info(`${what} failed; retrying`, props);
+          continue;
+        }
+        this.#deps.logger.warn(`${what} failed`, props);
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** Edits the status message to the job's final state (no buttons). */
+  async #editFinalStatus(chat: ChatState, job: Job, messageId: number): Promise<void> {
+    if (this.#unreachable.has(job.id)) return;
+    const text = renderStatus(job, { now: this.#now() }).text;
+    await this.#finalCall(
+      chat,
+      "final status edit",
+      job,
+      () => this.#deps.api.editMessageText(chat.gate.chatId, messageId, text),
+    );
+  }
+
+  async #finish(chat: ChatState, job: Job): Promise<void> {
+    const messageId = job.statusMessageId;
+    if (messageId !== undefined) await this.#editFinalStatus(chat, job, messageId);
+    const links = job.state === "succeeded" ? await this.#links(job) : [];
+    const summary = renderSummary(job, { links, now: this.#now() });
+    const sent = await this.#finalCall(
+      chat,
+      "summary",
+      job,
+      () =>
+        this.#deps.api.sendMessage(chat.gate.chatId, summary, {
+          reply_markup: summaryKeyboard(job),
+          reply_parameters: messageId !== undefined
+            ? { message_id: messageId, allow_sending_without_reply: true }
+            : undefined,
+        }),
+    );
+    if (sent) {
+      this.#deps.logger.debug("job summary sent", { job_id: job.id, chat_id: chat.gate.chatId });
+    }
+    await this.#maybeSendAudio(chat, job);
+  }
+
+  async #links(job: Job): Promise<FileLink[]> {
+    try {
+      return await this.#deps.fileLinks(job);
+    } catch (error) {
+      this.#deps.logger.warn("download links unavailable", {
+        job_id: job.id,
+        error: describeFailure(error),
+      });
+      return [];
+    }
+  }
+
+  async #maybeSendAudio(chat: ChatState, job: Job): Promise<void> {
+    const file = uploadableTrack(job, this.#deps.uploadLimitBytes);
+    if (file === undefined) return;
+    let path: string;
+    try {
+      path = await this.#deps.openFile(job, file.name);
+    } catch (error) {
+      this.#deps.logger.warn("audio file unavailable", {
+        job_id: job.id,
+        error: describeFailure(error),
+      });
+      return;
+    }
+    await this.#finalCall(
+      chat,
+      "audio upload",
+      job,
+      () =>
+        this.#deps.api.sendAudio(
+          chat.gate.chatId,
+          new InputFile(path, baseName(file.name)),
+          audioMessageOptions(job, file),
+        ),
+    );
+  }
+}
+
+/** Adds to a bounded memory (a Set or Map used in insertion order), dropping the oldest. */
+function remember<K, V>(memory: Set<K> | Map<K, V>, key: K, value?: V): void {
+  memory.delete(key);
+  if (memory instanceof Map) memory.set(key, value as V);
+  else memory.add(key);
+  if (memory.size > MEMORY) {
+    const oldest = memory.keys().next().value;
+    if (oldest !== undefined) memory.delete(oldest);
+  }
+}

@@ -1,0 +1,396 @@
+/**
+ * One running job in this instance: calls the downloader, keeps the lease alive (and notices a
+ * cancel requested elsewhere), folds the downloader's events into progress, writes progress at
+ * most once a second, and at the end stores the verdict and tells the observer.
+ *
+ * @module
+ */
+import type { Config } from "../config/schema.ts";
+import type { DownloaderEvent } from "../downloader/events.ts";
+import type { Downloader } from "../downloader/types.ts";
+import { jobKey, leaseKey } from "../kv/keys.ts";
+import type { Log } from "../log/logger.ts";
+import { errorText } from "../runtime/error_text.ts";
+import {
+  CANCELLED_ERROR,
+  DOWNLOADER_MISSING_HINT,
+  internalError,
+  noResultsError,
+} from "./errors.ts";
+import { jobOutputDir, removeJobFiles, removeOutputDir } from "./files.ts";
+import { requeueStopped, stillLeased, storeFinal } from "./finish.ts";
+import type { Job, JobFile, JobProgress, JobResult } from "./model.ts";
+import { applyEvent, isRateLimit } from "./progress.ts";
+import type { Claim } from "./queue.ts";
+import type { JobObserver } from "./service.ts";
+import { type JobTimings, readJob } from "./store.ts";
+import {
+  type RunFacts,
+  type RunOutcome,
+  type StopReason,
+  type Verdict,
+  verdictOf,
+} from "./verdict.ts";
+
+/** Where the worker reports job metrics (the Prometheus registry implements it). */
+export interface JobMetricsSink {
+  /** A job this instance ran reached a final state after `durationSeconds` of running. */
+  jobFinished(state: "succeeded" | "failed" | "cancelled", durationSeconds: number): void;
+  /** Queued jobs across all instances. */
+  setQueueDepth(n: number): void;
+  /** Jobs running in this instance. */
+  setRunning(n: number): void;
+}
+
+/** What a job's output directory holds, as measured after a successful run. */
+export interface InspectedOutput {
+  files: JobFile[];
+  totalBytes: number;
+  totalDurationSeconds?: number;
+}
+
+/** What a run needs; the worker passes its own dependencies through. */
+export interface RunDeps {
+  kv: Deno.Kv;
+  config: Config;
+  timings: JobTimings;
+  downloader: Downloader;
+  /** Already guarded: its calls never throw. */
+  observer: JobObserver;
+  inspectOutput: (dir: string) => Promise<InspectedOutput>;
+  downloadsDir: string;
+  logger: Log;
+  metrics?: JobMetricsSink;
+  now: () => number;
+  /** This instance's id, as written in leases. */
+  instanceId: string;
+  /** The run stopped downloading (it may still be telling the chat). */
+  onDownloadDone(): void;
+}
+
+/** Progress is written to KV at most this often. */
+const PERSIST_INTERVAL_MS = 1000;
+
+/** One job running in this instance. */
+export class JobRun {
+  /** The job as last read from KV (state, cancel flag, status message). */
+  job: Job;
+  /** Resolves when the run is over (outcome stored, chat told); set by {@linkcode launch}. */
+  done: Promise<void> = Promise.resolve();
+  /** The outcome is stored; only the chat notification is still under way. */
+  finishing = false;
+  readonly #deps: RunDeps;
+  readonly #controller = new AbortController();
+  readonly #facts: RunFacts;
+  #progress: JobProgress;
+  #title?: string;
+  #leaseVersionstamp: string;
+  #renewTimer?: ReturnType<typeof setInterval>;
+  #renewing?: Promise<void>;
+  #persistTimer?: ReturnType<typeof setTimeout>;
+  #persisting: Promise<void> = Promise.resolve();
+  #lastPersistAt = Number.NEGATIVE_INFINITY;
+  #dirty = false;
+  readonly #started = Promise.withResolvers<void>();
+
+  constructor(deps: RunDeps, claim: Claim) {
+    this.#deps = deps;
+    this.job = claim.job;
+    this.#progress = claim.job.progress;
+    this.#leaseVersionstamp = claim.leaseVersionstamp;
+    this.#facts = { kind: claim.job.kind, rateLimited: false };
+  }
+
+  /**
+   * Starts the run (once); resolves once the downloader has been called, or setting the run up
+   * failed. {@linkcode done} settles when the run is over.
+   */
+  launch(): Promise<void> {
+    this.done = this.#execute().finally(() => this.#started.resolve());
+    return this.#started.promise;
+  }
+
+  /** Stops the download for `reason`; the first reason wins. */
+  abort(reason: StopReason): void {
+    if (this.#facts.stopReason !== undefined) return;
+    this.#facts.stopReason = reason;
+    this.#controller.abort(reason);
+  }
+
+  async #execute(): Promise<void> {
+    const deps = this.#deps;
+    const id = this.job.id;
+    const dir = jobOutputDir(deps.downloadsDir, id);
+    deps.logger.info("job started", { job_id: id, attempt: this.job.attempts, url: this.job.url });
+    this.#startRenewals();
+    deps.observer.onUpdate(this.job);
+    if (this.job.cancelRequested) this.abort("cancel");
+    let outcome: RunOutcome;
+    try {
+      await removeOutputDir(deps.downloadsDir, id);
+      await Deno.mkdir(dir, { recursive: true });
+      const running = deps.downloader.run({
+        url: this.job.url,
+        outputDir: dir,
+        signal: this.#controller.signal,
+        onEvent: (event) => this.#onEvent(event),
+      });
+      this.#started.resolve();
+      outcome = await running;
+    } catch (error) {
+      outcome = { kind: "crashed", message: errorText(error) };
+    }
+    this.#started.resolve();
+    await this.#quiesce();
+    try {
+      await this.#conclude(outcome, dir);
+    } catch (error) {
+      deps.logger.error("could not store a job's outcome; recovery will retry it", {
+        job_id: id,
+        error: errorText(error),
+      });
+    }
+  }
+
+  #onEvent(event: DownloaderEvent): void {
+    if (event.type === "unknown") {
+      this.#deps.logger.debug("unrecognised downloader output", {
+        job_id: this.job.id,
+        line: event.line,
+      });
+      return;
+    }
+    if (event.type === "total" && event.title !== undefined) this.#title = event.title;
+    if (event.type === "total" && this.#needsConfirmation(event.total)) {
+      this.#facts.tooManyTracks ??= event.total;
+      this.abort("needs_confirmation");
+    }
+    if (event.type === "error" && isRateLimit(event)) {
+      this.#facts.rateLimited = true;
+      this.#facts.retryAfterSeconds ??= event.retryAfterSeconds;
+      this.abort("rate_limited");
+    }
+    const next = applyEvent(this.#progress, event);
+    if (JSON.stringify(next) === JSON.stringify(this.#progress)) return;
+    this.#progress = next;
+    this.#notify();
+    this.#schedulePersist();
+  }
+
+  /** Whether an announced song count stops an unconfirmed job to ask the user first. */
+  #needsConfirmation(total: number): boolean {
+    const limit = this.#deps.config.jobs.confirm_above_tracks;
+    return limit > 0 && total > limit && !this.job.confirmed;
+  }
+
+  /** Tells the observer the job's current state, with this run's (fresher) progress. */
+  #notify(): void {
+    this.#deps.observer.onUpdate({
+      ...this.job,
+      progress: this.#progress,
+      updatedAt: this.#deps.now(),
+    });
+  }
+
+  /** Writes progress at most once per second; the latest progress always gets written. */
+  #schedulePersist(): void {
+    this.#dirty = true;
+    if (this.#persistTimer !== undefined) return;
+    const wait = Math.max(0, this.#lastPersistAt + PERSIST_INTERVAL_MS - performance.now());
+    this.#persistTimer = setTimeout(() => {
+      this.#persistTimer = undefined;
+      this.#persisting = this.#persisting.then(() => this.#persist());
+    }, wait);
+  }
+
+  async #persist(): Promise<void> {
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    this.#lastPersistAt = performance.now();
+    const { kv } = this.#deps;
+    try {
+      const entry = await readJob(kv, this.job.id);
+      if (entry === null || entry.job.state !== "running") return;
+      const job: Job = { ...entry.job, progress: this.#progress, updatedAt: this.#deps.now() };
+      const res = await kv.atomic()
+        .check(entry)
+        .check({ key: leaseKey(job.id), versionstamp: this.#leaseVersionstamp })
+        .set(jobKey(job.id), job)
+        .commit();
+      this.#absorb(res.ok ? job : entry.job);
+      if (!res.ok) this.#dirty = true;
+    } catch (error) {
+      this.#deps.logger.warn("could not save job progress", {
+        job_id: this.job.id,
+        error: errorText(error),
+      });
+    }
+  }
+
+  #startRenewals(): void {
+    const every = Math.max(1, Math.floor(this.#deps.timings.leaseMs / 3));
+    this.#renewTimer = setInterval(() => {
+      if (this.#renewing !== undefined) return;
+      this.#renewing = this.#renew().finally(() => this.#renewing = undefined);
+    }, every);
+  }
+
+  /** Extends the lease and re-reads the job, to notice a cancel requested by another instance. */
+  async #renew(): Promise<void> {
+    const { kv, timings, logger } = this.#deps;
+    const id = this.job.id;
+    try {
+      const now = this.#deps.now();
+      const res = await kv.atomic()
+        .check({ key: leaseKey(id), versionstamp: this.#leaseVersionstamp })
+        .set(
+          leaseKey(id),
+          { jobId: id, owner: this.#deps.instanceId, expiresAt: now + timings.leaseMs },
+          { expireIn: timings.leaseMs },
+        )
+        .commit();
+      if (!res.ok) {
+        logger.warn("lost the lease on a running job; stopping it here", { job_id: id });
+        this.abort("lease_lost");
+        return;
+      }
+      this.#leaseVersionstamp = res.versionstamp;
+      const entry = await readJob(kv, id);
+      if (entry === null || entry.job.state !== "running") {
+        this.abort("lease_lost");
+        return;
+      }
+      this.#absorb(entry.job);
+    } catch (error) {
+      logger.warn("could not renew a job's lease", { job_id: id, error: errorText(error) });
+    }
+  }
+
+  /**
+   * Takes the stored job's fields (cancel flag, status message) and acts on a cancel request; a
+   * status message stored meanwhile is brought up to date.
+   */
+  #absorb(job: Job): void {
+    const newMessage = job.statusMessageId !== this.job.statusMessageId;
+    this.job = job;
+    if (job.cancelRequested) this.abort("cancel");
+    else if (newMessage) this.#notify();
+  }
+
+  /** Stops renewals and progress writes before the outcome is stored. */
+  async #quiesce(): Promise<void> {
+    clearInterval(this.#renewTimer);
+    if (this.#persistTimer !== undefined) clearTimeout(this.#persistTimer);
+    this.#persistTimer = undefined;
+    await this.#renewing;
+    await this.#persisting;
+  }
+
+  get #held() {
+    return {
+      jobId: this.job.id,
+      leaseVersionstamp: this.#leaseVersionstamp,
+      progress: this.#progress,
+    };
+  }
+
+  async #conclude(outcome: RunOutcome, dir: string): Promise<void> {
+    const { logger } = this.#deps;
+    const id = this.job.id;
+    if (this.#facts.stopReason === "lease_lost") {
+      logger.warn("abandoned a job whose lease was taken over", { job_id: id });
+      return;
+    }
+    if (outcome.kind === "cancelled" && this.#facts.stopReason === "shutdown") {
+      await this.#requeueAfterShutdown();
+      return;
+    }
+    this.#logOutcome(outcome);
+    const verdict = verdictOf(outcome, this.#facts, {
+      timeoutMinutes: this.#deps.config.downloader.timeout_minutes,
+      confirmAboveTracks: this.#deps.config.jobs.confirm_above_tracks,
+    });
+    const result = verdict.state === "succeeded" ? await this.#inspect(dir, verdict) : undefined;
+    await this.#finish(verdict, result);
+  }
+
+  /** Server-side failures go to the log with what the admin should do. */
+  #logOutcome(outcome: RunOutcome): void {
+    const id = this.job.id;
+    if (outcome.kind === "missing") {
+      this.#deps.logger.error("the downloader is not installed", {
+        job_id: id,
+        message: outcome.message,
+        hint: DOWNLOADER_MISSING_HINT,
+      });
+    } else if (outcome.kind === "crashed") {
+      this.#deps.logger.error("running the downloader failed", {
+        job_id: id,
+        error: outcome.message,
+      });
+    }
+  }
+
+  /** The files of a successful run; on failure `verdict` turns into the failure. */
+  async #inspect(dir: string, verdict: Verdict): Promise<JobResult | undefined> {
+    try {
+      const output = await this.#deps.inspectOutput(dir);
+      if (output.files.length > 0) return { title: this.#title, ...output };
+      Object.assign(verdict, { state: "failed", error: noResultsError() });
+    } catch (error) {
+      this.#deps.logger.error("could not inspect a job's files", {
+        job_id: this.job.id,
+        error: errorText(error),
+      });
+      Object.assign(verdict, { state: "failed", error: internalError(errorText(error)) });
+    }
+    return undefined;
+  }
+
+  /** Stores the final state (while still holding the lease), cleans up and reports it. */
+  async #finish(verdict: Verdict, result: JobResult | undefined): Promise<void> {
+    const deps = this.#deps;
+    const id = this.job.id;
+    const final = await storeFinal(deps, this.#held, verdict, result);
+    if (final === null) {
+      deps.logger.warn("a job's outcome was not stored: another worker took it over", {
+        job_id: id,
+      });
+      return;
+    }
+    if (final.state !== "succeeded") await removeJobFiles(deps.downloadsDir, id, deps.logger);
+    deps.logger.info("job finished", {
+      job_id: id,
+      state: final.state,
+      code: final.error?.code,
+      detail: final.error?.detail,
+      files: final.result?.files.length,
+    });
+    deps.metrics?.jobFinished(
+      verdict.state,
+      Math.max(0, (final.finishedAt ?? 0) - (final.startedAt ?? final.finishedAt ?? 0)) / 1000,
+    );
+    this.finishing = true;
+    deps.onDownloadDone();
+    await deps.observer.onFinished(final);
+  }
+
+  /**
+   * Puts a job stopped by shutdown back in the queue. Its partial files go first, while this
+   * worker still holds the lease (once queued, another instance may claim it and use the directory).
+   */
+  async #requeueAfterShutdown(): Promise<void> {
+    const deps = this.#deps;
+    const id = this.job.id;
+    if (await stillLeased(deps.kv, this.#held)) {
+      await removeJobFiles(deps.downloadsDir, id, deps.logger);
+    }
+    const outcome = await requeueStopped(deps, this.#held);
+    if (outcome.kind === "cancel_requested") {
+      await this.#finish({ state: "cancelled", error: CANCELLED_ERROR }, undefined);
+    } else if (outcome.kind === "queued") {
+      deps.observer.onUpdate(outcome.job);
+      deps.logger.info("job put back in the queue for the next start", { job_id: id });
+    }
+  }
+}

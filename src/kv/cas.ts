@@ -1,0 +1,37 @@
+/**
+ * The one compare-and-retry loop for optimistic (check-and-set) KV updates, used by the job store
+ * and the rate limits: an attempt reads, checks and commits; a conflict is retried after a short
+ * random wait that grows with each attempt, so competing writers spread out.
+ *
+ * @module
+ */
+import { sleep } from "../runtime/sleep.ts";
+
+/** Retries for optimistic (check-and-set) updates before giving up. */
+export const MAX_CAS_ATTEMPTS = 50;
+
+/** Waits a little, more with each attempt (full jitter), so competing writers spread out. */
+export function backoff(attempt: number): Promise<void> {
+  return sleep(Math.min(50, attempt * 2) * Math.random());
+}
+
+/** Thrown when an optimistic update keeps conflicting (should not happen outside extreme load). */
+export class ContentionError extends Error {
+  constructor(what: string) {
+    super(`gave up on ${what} after ${MAX_CAS_ATTEMPTS} conflicting attempts`);
+    this.name = "ContentionError";
+  }
+}
+
+/**
+ * Runs `attempt` until it reports success (anything but undefined), with backoff between
+ * conflicts; throws {@linkcode ContentionError} after {@linkcode MAX_CAS_ATTEMPTS}.
+ */
+export async function retryCas<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < MAX_CAS_ATTEMPTS; i++) {
+    const result = await attempt();
+    if (result !== undefined) return result;
+    await backoff(i + 1);
+  }
+  throw new ContentionError(what);
+}
