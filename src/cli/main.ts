@@ -6,12 +6,8 @@
  */
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { VERSION } from "../version.ts";
-import {
-  type ConfigProblem,
-  loadConfig,
-  type LoadResult,
-  type LoadSuccess,
-} from "../config/load.ts";
+import { type ConfigProblem } from "../config/problem.ts";
+import { loadConfig, type LoadResult, type LoadSuccess } from "../config/load.ts";
 import { formatProblems, formatSummary, productionProblems, toJson } from "../config/report.ts";
 import { ENV_VARS } from "../config/env.ts";
 import { secretValues } from "../config/secrets.ts";
@@ -19,8 +15,9 @@ import { setupLogging, shutdownLogging } from "../log/logger.ts";
 import { createApp } from "../app/create_app.ts";
 import { downloaderFromConfig } from "../downloader/mod.ts";
 import { defaultHealthUrl, runHealthcheck } from "./healthcheck.ts";
-import { runSandbox } from "../sandbox/terminal.ts";
+import { runSandbox } from "../sandbox/run.ts";
 import { errorText } from "../runtime/error_text.ts";
+import { onShutdownSignals } from "../runtime/signals.ts";
 
 /** Where the CLI writes (injectable for tests). */
 export interface CliIo {
@@ -61,33 +58,6 @@ async function downloaderProblem(loaded: LoadSuccess): Promise<ConfigProblem | u
   };
 }
 
-/** Waits for SIGTERM or SIGINT; a second signal exits at once. */
-function onShutdownSignal(
-  handler: (signal: string) => void,
-  io: CliIo,
-  beforeExit: () => void = () => {},
-): () => void {
-  let received = 0;
-  const signals: Deno.Signal[] = ["SIGTERM", "SIGINT"];
-  const listener = (signal: Deno.Signal) => () => {
-    received++;
-    if (received > 1) {
-      io.err(`Received ${signal} again: exiting now.\n`);
-      beforeExit();
-      Deno.exit(130);
-    }
-    handler(signal);
-  };
-  const listeners = signals.map((signal) => {
-    const fn = listener(signal);
-    Deno.addSignalListener(signal, fn);
-    return [signal, fn] as const;
-  });
-  return () => {
-    for (const [signal, fn] of listeners) Deno.removeSignalListener(signal, fn);
-  };
-}
-
 async function runCommand(
   options: { config?: string; sandbox?: boolean },
   io: CliIo,
@@ -114,22 +84,25 @@ async function runCommand(
     secrets: secretValues(config),
   });
   try {
-    if (sandbox) {
+    // Without a token only the sandbox can run (production checks above refused the rest).
+    if (sandbox || token === undefined) {
       if (!options.sandbox) {
         io.err("No bot token configured: starting the sandbox chat (see README).\n");
       }
       return await runSandbox({ config, logger, io });
     }
-    const app = await createApp({ config, logger, token: token! });
+    const app = await createApp({ config, logger, token });
     const stopRequested = Promise.withResolvers<void>();
-    const removeSignals = onShutdownSignal(
-      (signal) => {
+    const removeSignals = onShutdownSignals({
+      onFirst(signal) {
         logger.info("received signal", { signal });
         stopRequested.resolve();
       },
-      io,
-      () => app.abortDownloads(),
-    );
+      onRepeat(signal) {
+        io.err(`Received ${signal} again: exiting now.\n`);
+        app.abortDownloads();
+      },
+    });
     try {
       try {
         await Promise.race([app.start(), stopRequested.promise]);

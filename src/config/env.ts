@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ConfigProblem } from "./load.ts";
+import type { ConfigProblem } from "./problem.ts";
 import { redactTokens } from "./secrets.ts";
 import { errorText } from "../runtime/error_text.ts";
 

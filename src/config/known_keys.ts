@@ -45,11 +45,6 @@ export function knownKeysAt(path: readonly PropertyKey[]): string[] | undefined 
   return obj ? Object.keys(obj.shape) : undefined;
 }
 
-/** Whether the key at `path` is a table (a TOML `[section]`) in the schema. */
-export function isTablePath(path: readonly string[]): boolean {
-  return objectAt(path) !== undefined;
-}
-
 /**
  * Every leaf key of the schema as a dotted path ("telegram.token", "telegram.webhook.url", …).
  * Arrays and free-form maps such as `downloader.env` are leaves.

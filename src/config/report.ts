@@ -5,7 +5,9 @@
  * @module
  */
 import type { Config } from "./schema.ts";
-import { type ConfigProblem, KEY_HINTS, type LoadResult, type LoadSuccess } from "./load.ts";
+import { type ConfigProblem } from "./problem.ts";
+import { KEY_HINTS } from "./hints.ts";
+import { type LoadResult, type LoadSuccess } from "./load.ts";
 import { makeRedactor, REDACTED, SECRET_KEYS, secretValues } from "./secrets.ts";
 
 /**

@@ -5,7 +5,7 @@
  *
  * | key | value |
  * | --- | --- |
- * | `["dlbot", "bucket", <bucket>, <userId>]` | token bucket state (`src/ratelimit/token_bucket.ts`) |
+ * | `["dlbot", "bucket", <bucket>, <userId>]` | token bucket state (`src/ratelimit/token_bucket.ts`); buckets `commands`, `downloads`, `refusals` |
  * | `["dlbot", "meta", "signing_secret"]` | generated HMAC secret for download links |
  * | `["dlbot", "job", <jobId>]` | the job record (`src/jobs/model.ts`); expires `retention_days` after it finished |
  * | `["dlbot", "job_by_link", <userId>, <url>]` | job id: the user's latest job for a canonical link (dedupe) |
@@ -26,7 +26,7 @@
 /** The prefix of every key. */
 export const PREFIX = "dlbot";
 
-/** Token bucket of one user; `bucket` is "commands" or "downloads". */
+/** Token bucket of one user; `bucket` is "commands", "downloads" or "refusals" (outsiders). */
 export function bucketKey(bucket: string, userId: number): Deno.KvKey {
   return [PREFIX, "bucket", bucket, userId];
 }

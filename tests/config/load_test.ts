@@ -1,11 +1,8 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
-import {
-  type ConfigProblem,
-  DEFAULT_CONFIG_PATH,
-  KEY_HINTS,
-  loadConfig,
-  type LoadResult,
-} from "../../src/config/load.ts";
+import { type ConfigProblem } from "../../src/config/problem.ts";
+import { DEFAULT_CONFIG_PATH } from "../../src/config/file.ts";
+import { KEY_HINTS } from "../../src/config/hints.ts";
+import { loadConfig, type LoadResult } from "../../src/config/load.ts";
 import { productionProblems } from "../../src/config/report.ts";
 import { leafKeyPaths } from "../../src/config/known_keys.ts";
 import { DEFAULT_API_ROOT } from "../../src/config/schema.ts";

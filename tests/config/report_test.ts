@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
-import { type ConfigProblem, loadConfig, type LoadResult } from "../../src/config/load.ts";
+import { type ConfigProblem } from "../../src/config/problem.ts";
+import { loadConfig, type LoadResult } from "../../src/config/load.ts";
 import { formatProblems, formatSummary, toJson } from "../../src/config/report.ts";
 
 const TOKEN = "7712345678:AAHk3v9Xw2Lp8QzR7mN4bT6yU1cJ5dF0gE_";

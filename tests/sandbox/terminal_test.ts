@@ -1,7 +1,7 @@
 import "../../src/runtime/quiet_node_warnings.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import { exists, mainArgs, REPO_ROOT, tempDir } from "../_test_utils.ts";
-import { parseInputLine } from "../../src/sandbox/terminal.ts";
+import { parseInputLine } from "../../src/sandbox/session.ts";
 
 const LINK = "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M";
 const FAKE_SPOTDL = `${REPO_ROOT}tests/fixtures/fake_spotdl`;
