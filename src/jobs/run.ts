@@ -53,11 +53,14 @@ export interface InspectedOutput {
 export interface RunDeps {
   kv: Deno.Kv;
   config: Config;
+  /** Retention, dedupe and lease windows (`jobTimings(config)`, computed once by the caller). */
   timings: JobTimings;
   downloader: Downloader;
-  /** Already guarded: its calls never throw. */
+  /** Told of every change; the worker guards it, so its calls never throw. */
   observer: JobObserver;
+  /** Lists and measures the files in a finished job's directory. */
   inspectOutput: (dir: string) => Promise<InspectedOutput>;
+  /** Each job writes into `<downloadsDir>/<jobId>`. */
   downloadsDir: string;
   logger: Log;
   metrics?: JobMetricsSink;

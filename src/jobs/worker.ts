@@ -6,10 +6,7 @@
  *
  * @module
  */
-import type { Config } from "../config/schema.ts";
-import type { Downloader } from "../downloader/types.ts";
 import { jobKey } from "../kv/keys.ts";
-import type { Log } from "../log/logger.ts";
 import { errorText } from "../runtime/error_text.ts";
 import { sleep } from "../runtime/sleep.ts";
 import { removeJobFiles } from "./files.ts";
@@ -18,26 +15,13 @@ import type { Job } from "./model.ts";
 import { guardedObserver } from "./observer.ts";
 import { claimNext, queueDepth, queuePositions } from "./queue.ts";
 import { recoverInterrupted, sweepOutputs } from "./recovery.ts";
-import { type InspectedOutput, type JobMetricsSink, JobRun, type RunDeps } from "./run.ts";
+import { JobRun, type RunDeps } from "./run.ts";
 import type { JobObserver, LocalJobRunner } from "./service.ts";
-import type { JobTimings } from "./store.ts";
 
 export type { InspectedOutput, JobMetricsSink } from "./run.ts";
 
-/** Dependencies of {@linkcode JobWorker}. */
-export interface JobWorkerDeps {
-  kv: Deno.Kv;
-  config: Config;
-  /** Retention, dedupe and lease windows (`jobTimings(config)`, computed once by the caller). */
-  timings: JobTimings;
-  downloader: Downloader;
-  observer: JobObserver;
-  /** Lists and measures the files in a finished job's directory. */
-  inspectOutput: (dir: string) => Promise<InspectedOutput>;
-  /** Each job writes into `<downloadsDir>/<jobId>`. */
-  downloadsDir: string;
-  logger: Log;
-  metrics?: JobMetricsSink;
+/** Dependencies of {@linkcode JobWorker}: what each run needs, plus the loop's own settings. */
+export interface JobWorkerDeps extends Omit<RunDeps, "now" | "instanceId" | "onDownloadDone"> {
   now?: () => number;
   /** This instance's id in leases; random by default. */
   instanceId?: string;

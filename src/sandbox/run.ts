@@ -24,16 +24,7 @@ import { TelegramEmulator } from "../emulator/emulator.ts";
 import { onShutdownSignals } from "../runtime/signals.ts";
 import { reachableHost, urlHost } from "../runtime/host.ts";
 import { TranscriptRenderer } from "./transcript.ts";
-import { Activity, jobsActive, LineReader, Session } from "./session.ts";
-
-/** Where the sandbox reads and writes; `CliIo` from `src/cli/main.ts` satisfies it. */
-export interface SandboxIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  env: Record<string, string | undefined>;
-  /** Whether standard input is a terminal (a person typing rather than a script). */
-  stdinIsTerminal: boolean;
-}
+import { Activity, jobsActive, LineReader, type SandboxIo, Session } from "./session.ts";
 
 /** Options of {@linkcode runSandbox}. */
 export interface SandboxOptions {

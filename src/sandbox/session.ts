@@ -9,7 +9,15 @@ import type { ChatMessage, EmulatorEvent, SimulatedUser } from "../emulator/emul
 import { LineSplitter } from "../downloader/mod.ts";
 import { sleep } from "../runtime/sleep.ts";
 import { numberedButtons, type TranscriptRenderer } from "./transcript.ts";
-import type { SandboxIo } from "./run.ts";
+
+/** Where the sandbox reads and writes; `CliIo` from `src/cli/main.ts` satisfies it. */
+export interface SandboxIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: Record<string, string | undefined>;
+  /** Whether standard input is a terminal (a person typing rather than a script). */
+  stdinIsTerminal: boolean;
+}
 
 /** One input line, understood. */
 export type SandboxInput =

@@ -5,7 +5,8 @@ import {
   assertNotMatch,
   assertStringIncludes,
 } from "../_assert.ts";
-import { type Job, jobSchema } from "../../src/jobs/model.ts";
+import type { Job } from "../../src/jobs/model.ts";
+import { type JobInput, makeJob, T0 } from "../_fixtures.ts";
 import {
   cancelKeyboard,
   confirmKeyboard,
@@ -21,24 +22,6 @@ import {
 } from "../../src/chat/format.ts";
 import { renderJobLine, renderStatus } from "../../src/chat/status.ts";
 import { renderSummary, SUMMARY_MAX_CHARS } from "../../src/chat/summary.ts";
-
-const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
-
-type JobInput = Omit<Partial<Job>, "progress"> & { progress?: Partial<Job["progress"]> };
-
-function makeJob(overrides: JobInput = {}): Job {
-  return jobSchema.parse({
-    id: "abc123",
-    userId: 1,
-    chatId: 10,
-    url: "https://open.spotify.com/playlist/4aawyAB9vmqN3uQ7FjRGTy",
-    kind: "playlist",
-    state: "queued",
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  });
-}
 
 /** Text a user would see: tags removed, entities decoded. */
 function visible(html: string): string {

@@ -6,7 +6,8 @@ import {
   assertNotMatch,
   assertStringIncludes,
 } from "../_assert.ts";
-import { type Job, jobSchema } from "../../src/jobs/model.ts";
+import type { Job } from "../../src/jobs/model.ts";
+import { type JobInput, makeJob, T0 } from "../_fixtures.ts";
 import {
   type ChatApi,
   type ChatApiAudioOptions,
@@ -17,22 +18,15 @@ import {
 } from "../../src/chat/updater.ts";
 import { cancelKeyboard } from "../../src/chat/keyboards.ts";
 
-const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const CHAT = 42;
 const STATUS_MESSAGE = 7;
 
-type JobInput = Omit<Partial<Job>, "progress"> & { progress?: Partial<Job["progress"]> };
-
-function makeJob(overrides: JobInput = {}): Job {
-  return jobSchema.parse({
+/** A running playlist with its status message, in {@linkcode CHAT}. */
+function runningJob(overrides: JobInput = {}): Job {
+  return makeJob({
     id: "job000001",
-    userId: 1,
     chatId: CHAT,
-    url: "https://open.spotify.com/playlist/4aawyAB9vmqN3uQ7FjRGTy",
-    kind: "playlist",
     state: "running",
-    createdAt: T0,
-    updatedAt: T0,
     startedAt: T0,
     statusMessageId: STATUS_MESSAGE,
     ...overrides,
@@ -40,7 +34,7 @@ function makeJob(overrides: JobInput = {}): Job {
 }
 
 function runningAt(done: number, overrides: JobInput = {}): Job {
-  return makeJob({
+  return runningJob({
     progress: { title: "Road Trip", total: 20, done, percent: done * 5 },
     ...overrides,
   });
@@ -210,7 +204,7 @@ function setup(overrides: Partial<ChatUpdaterDeps> = {}) {
 }
 
 function finishedTrack(size: number, overrides: JobInput = {}): Job {
-  return makeJob({
+  return runningJob({
     kind: "track",
     url: "https://open.spotify.com/track/4aawyAB9vmqN3uQ7FjRGTy",
     state: "succeeded",
@@ -349,7 +343,7 @@ Deno.test("a job without a status message is not edited", async () => {
 
 Deno.test("a queued job's status shows its queue position", async () => {
   const { clock, api, updater } = setup({ positionOf: () => Promise.resolve(4) });
-  updater.onUpdate(makeJob({ state: "queued", startedAt: undefined }));
+  updater.onUpdate(runningJob({ state: "queued", startedAt: undefined }));
   await clock.advance(10);
   assertEquals(api.edits()[0]!.text, "⏳ Job <code>job000001</code> is queued (position 4).");
   await updater.close();
@@ -368,7 +362,7 @@ Deno.test("a deleted status message stops progress edits but the summary still a
   assertEquals(api.edits().length, 1);
   await clock.run(
     updater.onFinished(
-      makeJob({ state: "failed", error: { code: "timeout", userMessage: "Too slow." } }),
+      runningJob({ state: "failed", error: { code: "timeout", userMessage: "Too slow." } }),
     ),
   );
   assertEquals(api.edits().length, 1, "no final edit of a deleted message");
@@ -426,7 +420,7 @@ Deno.test("onFinished sends no audio for a file above the upload limit", async (
 
 Deno.test("onFinished sends no audio for a playlist", async () => {
   const { clock, api, updater } = setup();
-  const job = makeJob({
+  const job = runningJob({
     state: "succeeded",
     finishedAt: T0 + 60_000,
     progress: { title: "Road Trip", total: 1, done: 1, percent: 100 },
@@ -439,7 +433,7 @@ Deno.test("onFinished sends no audio for a playlist", async () => {
 
 Deno.test("a job stopped for its size gets its question with a 'Download all N tracks' button", async () => {
   const { clock, api, updater } = setup();
-  const job = makeJob({
+  const job = runningJob({
     state: "failed",
     finishedAt: T0 + 5_000,
     progress: { total: 250 },
@@ -461,7 +455,9 @@ Deno.test("a job stopped for its size gets its question with a 'Download all N t
 Deno.test("other summaries carry no buttons", async () => {
   const { clock, api, updater } = setup();
   await clock.run(
-    updater.onFinished(makeJob({ state: "failed", error: { code: "timeout", userMessage: "x" } })),
+    updater.onFinished(
+      runningJob({ state: "failed", error: { code: "timeout", userMessage: "x" } }),
+    ),
   );
   const summary = api.calls.find((c) => c.method === "sendMessage");
   assert(summary?.method === "sendMessage");
@@ -483,7 +479,7 @@ Deno.test("onFinished drops the job's pending progress and ignores late updates"
   updater.onUpdate(runningAt(1));
   await clock.advance(10);
   updater.onUpdate(runningAt(2));
-  const failed = makeJob({
+  const failed = runningJob({
     state: "failed",
     finishedAt: T0 + 500,
     error: { code: "no_results", userMessage: "Spotify found no songs for this link." },
@@ -507,7 +503,7 @@ Deno.test("a summary hit by a 429 is sent again after retry_after", async () => 
     "sendMessage",
     telegramError("sendMessage", 429, "Too Many Requests: retry after 12", 12),
   );
-  await clock.run(updater.onFinished(makeJob({ state: "cancelled", finishedAt: T0 })));
+  await clock.run(updater.onFinished(runningJob({ state: "cancelled", finishedAt: T0 })));
   const sends = api.calls.filter((c) => c.method === "sendMessage");
   assertEquals(sends.length, 2);
   assertEquals(sends[1]!.text, "🚫 Job <code>job000001</code> cancelled.");

@@ -6,6 +6,7 @@
  */
 
 import { mainArgs, REPO_ROOT } from "../_test_utils.ts";
+import { childEnv } from "../_fixtures.ts";
 
 /** Result of one CLI run. */
 export interface CliRun {
@@ -23,13 +24,7 @@ export async function runCli(
     args: mainArgs(...args),
     cwd: options.cwd ?? REPO_ROOT,
     clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? "",
-      NO_COLOR: "1",
-      ...options.env,
-    },
+    env: childEnv(options.env),
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

@@ -6,6 +6,7 @@ import { loadConfig, type LoadResult } from "../../src/config/load.ts";
 import { productionProblems } from "../../src/config/report.ts";
 import { leafKeyPaths } from "../../src/config/known_keys.ts";
 import { DEFAULT_API_ROOT } from "../../src/config/schema.ts";
+import { withTempDir } from "../_test_utils.ts";
 
 const FIXTURES = new URL("../fixtures/config/", import.meta.url);
 const fixture = (name: string) => new URL(name, FIXTURES).pathname;
@@ -18,15 +19,6 @@ function problemsOf(result: LoadResult): ConfigProblem[] {
 function configOf(result: LoadResult) {
   if (!result.ok) throw new Error(`unexpected problems: ${JSON.stringify(result.problems)}`);
   return result;
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "dlbot-config-test-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 Deno.test("a valid file loads with its values, defaults for the rest, and line sources", async () => {

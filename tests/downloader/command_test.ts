@@ -1,6 +1,7 @@
 import { assertEquals } from "../_assert.ts";
 import { buildArgs, resolveExecutable } from "../../src/downloader/command.ts";
 import { DEFAULT_DOWNLOADER_ARGS } from "../../src/config/schema.ts";
+import { FAKE_SPOTDL } from "../_fixtures.ts";
 
 Deno.test("buildArgs fills {url} and {output_dir} and leaves spotDL's own placeholders", () => {
   assertEquals(
@@ -64,7 +65,7 @@ Deno.test("resolveExecutable finds commands on PATH, checks paths, and rejects t
 });
 
 Deno.test("resolveExecutable resolves a relative path against the working directory", async () => {
-  const expected = new URL("../fixtures/fake_spotdl", import.meta.url).pathname;
+  const expected = FAKE_SPOTDL;
   const depth = Deno.cwd().split("/").filter((part) => part !== "").length;
   const relative = "../".repeat(depth) + expected.slice(1);
   assertEquals(await resolveExecutable(relative, ""), expected);

@@ -1,15 +1,7 @@
 import { assertEquals } from "../_assert.ts";
 import { inspectOutput, removePartialFiles } from "../../src/downloader/output_files.ts";
 import { probeDuration } from "../../src/downloader/ffprobe.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "dlbot_output_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../_test_utils.ts";
 
 async function write(path: string, size: number): Promise<void> {
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });

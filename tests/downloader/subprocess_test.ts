@@ -8,12 +8,11 @@ import {
 import type { DownloadOutcome } from "../../src/downloader/types.ts";
 import { DEFAULT_DOWNLOADER_ARGS } from "../../src/config/schema.ts";
 import { waitProcessGone } from "../_test_utils.ts";
+import { FAKE_JSONL_DOWNLOADER as FAKE_JSONL, FAKE_SPOTDL } from "../_fixtures.ts";
 
-const FAKE_SPOTDL = new URL("../fixtures/fake_spotdl", import.meta.url).pathname;
-const FAKE_JSONL = new URL("../fixtures/fake_jsonl_downloader", import.meta.url).pathname;
 const PLAYLIST = "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M";
 
-interface Harness {
+interface RunScene {
   dir: string;
   outputDir: string;
   pidFile: string;
@@ -21,9 +20,9 @@ interface Harness {
   controller: AbortController;
 }
 
-async function withHarness(fn: (h: Harness) => Promise<void>): Promise<void> {
+async function withRunScene(fn: (h: RunScene) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "dlbot_subprocess_" });
-  const h: Harness = {
+  const h: RunScene = {
     dir,
     outputDir: `${dir}/out`,
     pidFile: `${dir}/pids`,
@@ -45,7 +44,7 @@ async function withHarness(fn: (h: Harness) => Promise<void>): Promise<void> {
 }
 
 function spotdl(
-  h: Harness,
+  h: RunScene,
   env: Record<string, string>,
   overrides: Partial<SubprocessDownloaderOptions> = {},
 ): SubprocessDownloader {
@@ -61,7 +60,7 @@ function spotdl(
 }
 
 function run(
-  h: Harness,
+  h: RunScene,
   downloader: SubprocessDownloader,
   url = PLAYLIST,
   onEvent: (event: DownloaderEvent) => void = () => {},
@@ -115,7 +114,7 @@ function successEvents(n: "One" | "Two" | "Three", k: number, total: number): Do
 }
 
 Deno.test("run() reports spotDL's events in order and leaves one file per song", async () => {
-  await withHarness(async (h) => {
+  await withRunScene(async (h) => {
     const outcome = await run(h, spotdl(h, { FAKE_SPOTDL_TRACKS: "2", FAKE_SPOTDL_BYTES: "4096" }));
 
     assertEquals(outcome, { kind: "exited", exitCode: 0, stderrTail: [] });
@@ -132,7 +131,7 @@ Deno.test("run() reports spotDL's events in order and leaves one file per song",
 });
 
 Deno.test("run() passes the URL as a single argument, never through a shell", async () => {
-  await withHarness(async (h) => {
+  await withRunScene(async (h) => {
     const argsFile = `${h.dir}/args`;
     const url = "https://open.spotify.com/playlist/x;touch pwned $(touch pwned2)";
     const outcome = await run(
@@ -156,7 +155,7 @@ Deno.test("run() passes the URL as a single argument, never through a shell", as
 });
 
 Deno.test("run() reports a song that was not found and still exits 0 like spotDL", async () => {
-  await withHarness(async (h) => {
+  await withRunScene(async (h) => {
     const outcome = await run(h, spotdl(h, { FAKE_SPOTDL_MODE: "fail_one" }));
 
     assertEquals(outcome.kind, "exited");
@@ -185,7 +184,7 @@ Deno.test("run() reports a song that was not found and still exits 0 like spotDL
 });
 
 Deno.test("run() reports a crash with its exit code and the traceback for the log", async () => {
-  await withHarness(async (h) => {
+  await withRunScene(async (h) => {
     const outcome = await run(h, spotdl(h, { FAKE_SPOTDL_MODE: "crash" }));
 
     assert(outcome.kind === "exited", `outcome: ${JSON.stringify(outcome)}`);
@@ -200,7 +199,7 @@ Deno.test("run() reports a crash with its exit code and the traceback for the lo
 });
 
 Deno.test("run() stops a hanging download on cancel, with its children, and removes .part files", async () => {
-  await withHarness(async (h) => {
+  await withRunScene(async (h) => {
     const outcome = await run(h, spotdl(h, { FAKE_SPOTDL_MODE: "hang" }), PLAYLIST, (event) => {
       if (event.type === "track" && event.status === "downloading") h.controller.abort();
     });
@@ -212,7 +211,7 @@ Deno.test("run() stops a hanging download on cancel, with its children, and remo
 });
 
 Deno.test("run() kills a downloader that ignores SIGTERM once the grace period ends", async () => {
-  await withHarness(async (h) => {
+  await withRunScene(async (h) => {
     const downloader = spotdl(h, { FAKE_SPOTDL_MODE: "hang", FAKE_SPOTDL_IGNORE_TERM: "1" }, {
       killGraceMs: 200,
     });
@@ -226,7 +225,7 @@ Deno.test("run() kills a downloader that ignores SIGTERM once the grace period e
 });
 
 Deno.test("run() stops a download that runs past the timeout", async () => {
-  await withHarness(async (h) => {
+  await withRunScene(async (h) => {
     const outcome = await run(h, spotdl(h, { FAKE_SPOTDL_MODE: "hang" }, { timeoutMs: 500 }));
 
     assertEquals(outcome, { kind: "timeout", stderrTail: [] });
@@ -236,7 +235,7 @@ Deno.test("run() stops a download that runs past the timeout", async () => {
 });
 
 Deno.test("run() surfaces Spotify rate limiting so the caller can stop the waiting spotDL", async () => {
-  await withHarness(async (h) => {
+  await withRunScene(async (h) => {
     const outcome = await run(
       h,
       spotdl(h, { FAKE_SPOTDL_MODE: "rate_limit", FAKE_SPOTDL_RETRY_AFTER: "7200" }),
@@ -263,7 +262,7 @@ Deno.test("run() surfaces Spotify rate limiting so the caller can stop the waiti
 });
 
 Deno.test("run() with an already aborted signal starts nothing", async () => {
-  await withHarness(async (h) => {
+  await withRunScene(async (h) => {
     h.controller.abort();
     assertEquals(await run(h, spotdl(h, {})), { kind: "cancelled", stderrTail: [] });
     assertEquals(await readPids(h.pidFile), []);
@@ -271,7 +270,7 @@ Deno.test("run() with an already aborted signal starts nothing", async () => {
 });
 
 Deno.test("run() reports a missing or non-executable command as missing", async () => {
-  await withHarness(async (h) => {
+  await withRunScene(async (h) => {
     const missing = await run(h, spotdl(h, {}, { command: "spotdl", env: { PATH: h.dir } }));
     assert(missing.kind === "missing", JSON.stringify(missing));
     assertStringIncludes(missing.message, "spotdl was not found on PATH");
@@ -284,7 +283,7 @@ Deno.test("run() reports a missing or non-executable command as missing", async 
 });
 
 Deno.test("check() finds the executable or explains how to install spotDL", async () => {
-  await withHarness(async (h) => {
+  await withRunScene(async (h) => {
     assertEquals(await spotdl(h, {}).check(), { ok: true, path: FAKE_SPOTDL });
 
     assertEquals(await spotdl(h, {}, { command: "spotdl", env: { PATH: h.dir } }).check(), {
@@ -302,7 +301,7 @@ Deno.test("check() finds the executable or explains how to install spotDL", asyn
 });
 
 Deno.test("run() speaks the JSON-lines protocol with a custom command", async () => {
-  await withHarness(async (h) => {
+  await withRunScene(async (h) => {
     const downloader = new SubprocessDownloader({
       command: FAKE_JSONL,
       args: ["{url}", "--output-dir", "{output_dir}"],
@@ -346,7 +345,7 @@ Deno.test("run() speaks the JSON-lines protocol with a custom command", async ()
 });
 
 Deno.test("run() reports a failing JSON-lines downloader's error event and exit code", async () => {
-  await withHarness(async (h) => {
+  await withRunScene(async (h) => {
     const downloader = new SubprocessDownloader({
       command: FAKE_JSONL,
       args: ["{url}", "--output-dir", "{output_dir}"],

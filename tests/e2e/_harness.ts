@@ -9,22 +9,9 @@ import { type App, createApp } from "../../src/app/create_app.ts";
 import { type Config, type ConfigInput, configSchema } from "../../src/config/schema.ts";
 import { type AppLogger, silentLogger } from "../../src/log/logger.ts";
 import { type ChatMessage, TelegramEmulator } from "../../src/emulator/emulator.ts";
+import { ADMIN, ALICE, BOB, FAKE_SPOTDL } from "../_fixtures.ts";
 
-/** The scripted spotDL. */
-export const FAKE_SPOTDL = new URL("../fixtures/fake_spotdl", import.meta.url).pathname;
-/** A whitelisted user. */
-export const ALICE = { id: 1001, first_name: "Alice" };
-/** Another whitelisted user. */
-export const BOB = { id: 1002, first_name: "Bob" };
-/** An admin. */
-export const ADMIN = { id: 1003, first_name: "Ada" };
-/** Someone not on the whitelist. */
-export const MALLORY = { id: 6666, first_name: "Mallory" };
-
-/** A playlist link. */
-export const PLAYLIST = "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M";
-/** A track link. */
-export const TRACK = "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT";
+export { ADMIN, ALICE, BOB, FAKE_SPOTDL, MALLORY, PLAYLIST, TRACK } from "../_fixtures.ts";
 
 /** A running bot and its emulator. */
 export interface TestBot {

@@ -6,10 +6,8 @@
  * @module
  */
 import { stringify } from "smol-toml";
-import { mainArgs, REPO_ROOT } from "../_test_utils.ts";
-
-/** The scripted spotDL (tests/fixtures/fake_spotdl). */
-export const FAKE_SPOTDL_PATH = `${REPO_ROOT}tests/fixtures/fake_spotdl`;
+import { mainArgs } from "../_test_utils.ts";
+import { childEnv } from "../_fixtures.ts";
 
 /** Longest wait for anything a live process should do; a hang guard, not a timing assertion. */
 export const HANG_GUARD_MS = 30_000;
@@ -73,18 +71,11 @@ export async function startLiveBot(options: LiveBotOptions): Promise<LiveBot> {
     await Deno.writeTextFile(path, stringify(options.config));
     runArgs.push("--config", path);
   }
-  const denoDir = Deno.env.get("DENO_DIR");
   const child = new Deno.Command(Deno.execPath(), {
     args: mainArgs(...runArgs),
     cwd: options.dir,
     clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      ...(denoDir ? { DENO_DIR: denoDir } : {}),
-      NO_COLOR: "1",
-      ...options.env,
-    },
+    env: childEnv(options.env),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

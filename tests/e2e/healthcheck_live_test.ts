@@ -7,14 +7,15 @@ import { assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import { tempDir, withEmulator } from "../_test_utils.ts";
 import { assertCleanOutput, runCli } from "../cli/_spawn.ts";
 import { ALICE } from "./_harness.ts";
-import { FAKE_SPOTDL_PATH, freePort, type LiveBot, startLiveBot } from "./_live_bot.ts";
+import { freePort, type LiveBot, startLiveBot } from "./_live_bot.ts";
 import type { TelegramEmulator } from "../../src/emulator/emulator.ts";
+import { FAKE_SPOTDL } from "../_fixtures.ts";
 
 function botEnv(
   emulator: TelegramEmulator,
   dataDir: string,
   listen: string,
-  downloader = FAKE_SPOTDL_PATH,
+  downloader = FAKE_SPOTDL,
 ): Record<string, string> {
   return {
     TELEGRAM_BOT_TOKEN: emulator.token,

@@ -8,6 +8,7 @@ import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { TelegramEmulator } from "../../src/emulator/emulator.ts";
 import { exists, mainArgs } from "../_test_utils.ts";
 import { ALICE, FAKE_SPOTDL, jobIdFrom, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
+import { childEnv } from "../_fixtures.ts";
 
 /**
  * The restart comes this much later than the crash: past the dead instance's lease
@@ -89,13 +90,7 @@ async function startBinary(s: Scene, maxAttempts: number): Promise<Deno.ChildPro
     args: mainArgs("run", "--config", configPath),
     cwd: s.dataDir,
     clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? "",
-      NO_COLOR: "1",
-      TELEGRAM_BOT_TOKEN: s.emulator.token,
-    },
+    env: childEnv({ TELEGRAM_BOT_TOKEN: s.emulator.token }),
     stdin: "null",
     stdout: "null",
     stderr: "null",

@@ -8,7 +8,6 @@ import { tempDir, withEmulator } from "../_test_utils.ts";
 import { readJob } from "../../src/jobs/store.ts";
 import { ALICE, jobIdFrom, PLAYLIST, TRACK } from "./_harness.ts";
 import {
-  FAKE_SPOTDL_PATH,
   freePort,
   HANG_GUARD_MS,
   isProcessRunning,
@@ -18,6 +17,7 @@ import {
   startLiveBot,
 } from "./_live_bot.ts";
 import type { TelegramEmulator } from "../../src/emulator/emulator.ts";
+import { FAKE_SPOTDL } from "../_fixtures.ts";
 
 const RESTARTING = /The bot is restarting\. Please try again in a minute\./;
 
@@ -29,7 +29,7 @@ function botEnv(emulator: TelegramEmulator, dataDir: string): Record<string, str
     TELEGRAM_ALLOWED_USER_IDS: String(ALICE.id),
     DLBOT_DATA_DIR: dataDir,
     DLBOT_HTTP_LISTEN: "127.0.0.1:0",
-    DLBOT_DOWNLOADER_COMMAND: FAKE_SPOTDL_PATH,
+    DLBOT_DOWNLOADER_COMMAND: FAKE_SPOTDL,
   };
 }
 
@@ -177,7 +177,7 @@ Deno.test("a bot that cannot reach Telegram keeps retrying and still stops promp
       TELEGRAM_ALLOWED_USER_IDS: String(ALICE.id),
       DLBOT_DATA_DIR: dir.join("data"),
       DLBOT_HTTP_LISTEN: "127.0.0.1:0",
-      DLBOT_DOWNLOADER_COMMAND: FAKE_SPOTDL_PATH,
+      DLBOT_DOWNLOADER_COMMAND: FAKE_SPOTDL,
     },
     config: botConfig(20, {}),
   });

@@ -5,7 +5,8 @@
 import { assertEquals, assertStringIncludes } from "../_assert.ts";
 import { tempDir, withEmulator } from "../_test_utils.ts";
 import { ALICE } from "./_harness.ts";
-import { FAKE_SPOTDL_PATH, freePort, nonLogLines, startLiveBot } from "./_live_bot.ts";
+import { freePort, nonLogLines, startLiveBot } from "./_live_bot.ts";
+import { FAKE_SPOTDL } from "../_fixtures.ts";
 
 const WRONG_TOKEN = "987654321:AAWrongTokenWrongTokenWrongToken_xyz12";
 
@@ -20,7 +21,7 @@ Deno.test("run exits 1 with a clear message when Telegram rejects the token", as
         TELEGRAM_ALLOWED_USER_IDS: String(ALICE.id),
         DLBOT_DATA_DIR: dir.join("data"),
         DLBOT_HTTP_LISTEN: `127.0.0.1:${freePort()}`,
-        DLBOT_DOWNLOADER_COMMAND: FAKE_SPOTDL_PATH,
+        DLBOT_DOWNLOADER_COMMAND: FAKE_SPOTDL,
         DLBOT_LOG_FORMAT: "json",
       },
     });

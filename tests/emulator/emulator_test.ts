@@ -9,8 +9,8 @@ import {
 } from "../_assert.ts";
 import { withEmulator } from "../_test_utils.ts";
 import { type EmulatorEvent, TelegramEmulator } from "../../src/emulator/emulator.ts";
+import { ALICE } from "../_fixtures.ts";
 
-const ALICE = { id: 1001, first_name: "Alice", username: "alice" };
 const BOB = { id: 1002, first_name: "Bob" };
 
 function botFor(emulator: TelegramEmulator, token = emulator.token): Bot {

@@ -8,8 +8,8 @@ import {
 import { jobOutputDir } from "../../src/jobs/files.ts";
 import { blockUntilReleased, endWith, FakeDownloader, type FakeScript } from "./fake_downloader.ts";
 import { albumLink, exists, type Harness, RecordingMetrics, withHarness } from "./_helpers.ts";
+import { ALICE_REQUESTER as ALICE } from "../_fixtures.ts";
 
-const ALICE = { userId: 101, isAdmin: false };
 const BOB = { userId: 202, isAdmin: false };
 const ADMIN = { userId: 999, isAdmin: true };
 

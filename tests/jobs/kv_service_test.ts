@@ -7,8 +7,8 @@ import {
   ShuttingDownError,
 } from "../../src/errors.ts";
 import { albumLink, type Harness, withHarness } from "./_helpers.ts";
+import { ALICE_REQUESTER as ALICE } from "../_fixtures.ts";
 
-const ALICE = { userId: 101, isAdmin: false };
 const BOB = { userId: 202, isAdmin: false };
 const ADMIN = { userId: 999, isAdmin: true };
 

@@ -30,8 +30,8 @@ import {
   testConfig,
   waitFor,
 } from "./_helpers.ts";
+import { ALICE_REQUESTER as ALICE } from "../_fixtures.ts";
 
-const ALICE = { userId: 101, isAdmin: false };
 const ADMIN = { userId: 999, isAdmin: true };
 const LEASE_MS = 5000;
 

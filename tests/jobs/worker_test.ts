@@ -18,8 +18,7 @@ import {
   waitFor,
   withHarness,
 } from "./_helpers.ts";
-
-const ALICE = { userId: 101, isAdmin: false };
+import { ALICE_REQUESTER as ALICE } from "../_fixtures.ts";
 
 function submit(h: Harness, n: number, userId = ALICE.userId) {
   return h.service.submit({ userId, chatId: userId, link: albumLink(n) });

@@ -1,10 +1,10 @@
 import "../../src/runtime/quiet_node_warnings.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
-import { exists, mainArgs, REPO_ROOT, tempDir } from "../_test_utils.ts";
+import { exists, mainArgs, tempDir } from "../_test_utils.ts";
 import { parseInputLine } from "../../src/sandbox/session.ts";
+import { childEnv, FAKE_SPOTDL } from "../_fixtures.ts";
 
 const LINK = "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M";
-const FAKE_SPOTDL = `${REPO_ROOT}tests/fixtures/fake_spotdl`;
 /** Guards against a hung sandbox; the flows take a few seconds. */
 const OUTPUT_TIMEOUT_MS = 20_000;
 
@@ -22,14 +22,7 @@ class SandboxProcess {
       args: mainArgs("run", "--sandbox"),
       cwd,
       clearEnv: true,
-      env: {
-        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-        HOME: Deno.env.get("HOME") ?? "/tmp",
-        DENO_DIR: Deno.env.get("DENO_DIR") ?? "",
-        NO_COLOR: "1",
-        USER: "tester",
-        ...env,
-      },
+      env: childEnv({ USER: "tester", ...env }),
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
