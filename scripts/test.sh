@@ -20,7 +20,7 @@ step "type check"
 step "tests"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-"$deno" test --quiet "${perms[@]}" --parallel tests/ "$@" 2>&1 | tee "$log"
+"$deno" test --quiet "${perms[@]}" --parallel --trace-leaks tests/ "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 summary="$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -n 1)"
 passed="$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")"

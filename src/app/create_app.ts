@@ -45,6 +45,14 @@ export interface AppOptions {
   extraAllowedUserIds?: readonly number[];
   /** The clock (milliseconds since the epoch) for jobs, limits and link expiry; tests inject one. */
   now?: () => number;
+  /**
+   * Least time between two calls to one chat, in milliseconds (default: Telegram's limits, one a
+   * second in private chats, twenty a minute in groups). Only a Bot API without flood limits (an
+   * emulator in tests) may be paced faster.
+   */
+  chatPace?: { privateMs: number; groupMs: number };
+  /** Wait between failed getUpdates calls (default 2 s). */
+  pollRetryMs?: number;
 }
 
 /** A running bot. */
@@ -101,6 +109,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   const bot = createBot(options.token, { client: { apiRoot: config.telegram.api_root } });
   installApiBehaviour(bot.api, {
     logger: log("telegram"),
+    throttleOptions: options.chatPace && {
+      privateChatIntervalMs: options.chatPace.privateMs,
+      groupChatIntervalMs: options.chatPace.groupMs,
+    },
     monitor: {
       success() {
         lastTelegramSuccess = now();
@@ -124,6 +136,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const chatUpdater = new ChatUpdater({
     api: bot.api,
     now,
+    minEditIntervalMs: options.chatPace?.privateMs,
+    groupMinEditIntervalMs: options.chatPace?.groupMs,
     fileLinks,
     uploadLimitBytes: config.telegram.upload_limit_mb * 1024 * 1024,
     openFile: (job, name) => Promise.resolve(`${paths.downloadsDir}/${job.id}/${name}`),
@@ -204,7 +218,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       runner: {
         fetch: { allowed_updates: ALLOWED_UPDATES, timeout: 30 },
         maxRetryTime: Number.MAX_SAFE_INTEGER,
-        retryInterval: POLL_RETRY_MS,
+        retryInterval: options.pollRetryMs ?? POLL_RETRY_MS,
         silent: true,
       },
       // Updates waiting in a chat's queue (behind replies throttled to 1 a second) hold a

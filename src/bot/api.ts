@@ -18,7 +18,7 @@
 import { type Api, GrammyError, HttpError, type Transformer } from "grammy";
 import { autoRetry } from "@grammyjs/auto-retry";
 import type { AppLogger } from "../log/logger.ts";
-import { sendThrottleTransformer } from "./throttle.ts";
+import { type SendThrottleOptions, sendThrottleTransformer } from "./throttle.ts";
 import { sleep } from "../runtime/sleep.ts";
 import { errorText } from "../runtime/error_text.ts";
 
@@ -56,6 +56,8 @@ export interface ApiBehaviourOptions {
   maxRetryDelaySeconds?: number;
   /** Turn the outgoing throttle off (the load test's bare baseline does). */
   throttle?: boolean;
+  /** The throttle's intervals (defaults: Telegram's limits). */
+  throttleOptions?: SendThrottleOptions;
 }
 
 /** Methods whose text is Telegram HTML with link previews off unless a call says otherwise. */
@@ -82,7 +84,7 @@ export function installApiBehaviour(api: Api, options: ApiBehaviourOptions): voi
   api.config.use(textDefaultsTransformer());
   api.config.use(monitorTransformer(options.monitor));
   if (options.throttle ?? true) {
-    api.config.use(sendThrottleTransformer());
+    api.config.use(sendThrottleTransformer(options.throttleOptions));
   }
   const floodRetry = autoRetry({
     maxRetryAttempts: 6,

@@ -39,7 +39,15 @@ export interface TestBotOptions {
   now?: () => number;
   /** Where the app logs; silent by default. */
   logger?: AppLogger;
+  /**
+   * Pace calls to a chat as on Telegram (one a second). Off by default: the emulator has no
+   * flood limits unless a test sets them, and tests would only wait on the clock.
+   */
+  telegramPace?: boolean;
 }
+
+/** The pace of calls to one chat in tests that do not check pacing itself. */
+export const TEST_CHAT_PACE = { privateMs: 20, groupMs: 60 };
 
 /** Starts the real app against a fresh emulator; `close()` tears everything down. */
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
@@ -67,6 +75,8 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     logger: options.logger ?? silentLogger,
     token: emulator.token,
     now: options.now,
+    chatPace: options.telegramPace ? undefined : TEST_CHAT_PACE,
+    pollRetryMs: 200,
   });
   await app.start();
   const httpBase = `http://${app.httpAddress.hostname}:${app.httpAddress.port}`;

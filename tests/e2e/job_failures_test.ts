@@ -45,6 +45,16 @@ async function fakePids(pidFile: string): Promise<number[]> {
   return text.split("\n").filter((line) => line.trim() !== "").map(Number);
 }
 
+/** The pids once `count` are written (the fake writes its child's a moment after it starts). */
+async function awaitPids(pidFile: string, count: number): Promise<number[]> {
+  for (let i = 0; i < 200; i++) {
+    const pids = await fakePids(pidFile);
+    if (pids.length >= count) return pids;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return await fakePids(pidFile);
+}
+
 /** Kills whatever a failed test may have left running (no-op when already gone). */
 async function killLeftovers(pidFile: string): Promise<void> {
   let pids: number[];
@@ -156,7 +166,7 @@ Deno.test("a download that hangs past downloader.timeout_minutes is stopped: tim
   try {
     const { status, jobId } = await startDownload(bot, PLAYLIST);
     await bot.emulator.waitForBotMessage(ALICE.id, /Downloading/);
-    const pids = await fakePids(pidFile);
+    const pids = await awaitPids(pidFile, 2);
     assertEquals(pids.length, 2, "the fake and its child sleep are running");
 
     const failure = await bot.emulator.waitForBotMessage(ALICE.id, /^❌ Download failed/, {

@@ -36,6 +36,7 @@ Deno.test("under a command spam no chat gets more than one message a second and 
   });
   const bot = await startTestBot({
     emulator,
+    telegramPace: true,
     downloaderEnv: { FAKE_SPOTDL_TRACKS: "2" },
     config: (base) => ({
       ...base,
@@ -116,6 +117,7 @@ Deno.test("while more replies wait than Telegram lets out in a second, a chat's 
   });
   const bot = await startTestBot({
     emulator,
+    telegramPace: true,
     config: (base) => ({
       ...base,
       telegram: { ...base.telegram, allowed_user_ids: [ALICE.id, ...crowd.map((u) => u.id)] },
