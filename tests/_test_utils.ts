@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { TelegramEmulator } from "../src/emulator/emulator.ts";
-import type { EmulatorOptions } from "../src/emulator/emulator_types.ts";
+import { TelegramEmulator } from "../src/emulator/mod.ts";
+import type { EmulatorOptions } from "../src/emulator/mod.ts";
 
 /** The repository root, ending in "/". */
 export const REPO_ROOT: string = new URL("../", import.meta.url).pathname;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TelegramEmulator } from "../../src/emulator/emulator.ts";
+import type { TelegramEmulator } from "../../src/emulator/mod.ts";
 import { USER_KINDS, type UserKind } from "./traffic.ts";
 
 /** Percentiles of a set of latencies, in ms (null when nothing was measured). */

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { TelegramEmulator } from "../../src/emulator/emulator.ts";
-import type { FloodLimit } from "../../src/emulator/emulator_types.ts";
+import { TelegramEmulator } from "../../src/emulator/mod.ts";
+import type { FloodLimit } from "../../src/emulator/mod.ts";
 import { type LatencySummary, ReplyLatencyRecorder, RssSampler } from "./measure.ts";
 import { type BotName, type JobCounts, startTarget, type Target } from "./targets.ts";
 import {

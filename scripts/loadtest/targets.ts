@@ -9,7 +9,7 @@ import { configSchema } from "../../src/config/schema.ts";
 import { jobSchema } from "../../src/jobs/model.ts";
 import { PREFIX } from "../../src/kv/keys.ts";
 import { silentLogger } from "../../src/log/logger.ts";
-import type { TelegramEmulator } from "../../src/emulator/emulator.ts";
+import type { TelegramEmulator } from "../../src/emulator/mod.ts";
 import { startEchoBot } from "../echo_bot.ts";
 import type { DownloadLimits, SimUser, UserKind } from "./traffic.ts";
 

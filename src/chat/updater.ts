@@ -14,17 +14,15 @@
  *
  * @module
  */
-import { InputFile } from "grammy";
 import { isFinal, type Job } from "../jobs/model.ts";
 import type { JobObserver } from "../jobs/service.ts";
 import type { Log } from "../log/logger.ts";
 import { sleep as realSleep } from "../runtime/sleep.ts";
-import { audioMessageOptions, baseName, uploadableTrack } from "./audio.ts";
 import type { ChatApi } from "./chat_api.ts";
-import { summaryKeyboard } from "./keyboards.ts";
+import { type ChatLine, FinalMessages } from "./final_messages.ts";
 import { ChatGate, classify, describeFailure } from "./pacing.ts";
 import { renderStatus } from "./status.ts";
-import { type FileLink, renderSummary } from "./summary.ts";
+import type { FileLink } from "./summary.ts";
 
 export type {
   ChatApi,
@@ -58,14 +56,14 @@ export interface ChatUpdaterDeps {
   sleep?: Sleep;
 }
 
-/** Attempts for each completion message (status edit, summary, audio). */
-const FINAL_ATTEMPTS = 3;
 /** Finished job ids (and status message ids) remembered. */
 const MEMORY = 1000;
 
 /** Per-chat scheduling state. */
 interface ChatState {
   gate: ChatGate;
+  /** The chat's paced line, for the final messages. */
+  line: ChatLine;
   /** Latest not-yet-shown state per job id (insertion order = oldest first). */
   pending: Map<string, Job>;
   /** Completion work, run before progress edits. */
@@ -90,10 +88,12 @@ export class ChatUpdater implements JobObserver {
   /** Status message ids learned from `attached`, for updates that came without one. */
   readonly #messageIds = new Map<string, number>();
   readonly #abort = new AbortController();
+  readonly #final: FinalMessages;
 
   constructor(deps: ChatUpdaterDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
+    this.#final = new FinalMessages({ ...deps, now: this.#now });
     this.#sleep = deps.sleep ?? realSleep;
     this.#privateInterval = deps.minEditIntervalMs ?? 1000;
     this.#groupInterval = deps.groupMinEditIntervalMs ?? Math.max(3000, this.#privateInterval);
@@ -131,7 +131,7 @@ export class ChatUpdater implements JobObserver {
       return;
     }
     const chat = this.#chat(job.chatId);
-    chat.finals.push(() => this.#editFinalStatus(chat, job, messageId));
+    chat.finals.push(() => this.#final.editFinalStatus(chat.line, job, messageId));
     this.#kick(chat);
   }
 
@@ -152,7 +152,7 @@ export class ChatUpdater implements JobObserver {
     return new Promise((resolve) => {
       chat.finals.push(async () => {
         try {
-          await this.#finish(chat, job);
+          await this.#final.deliver(chat.line, job);
         } catch (error) {
           this.#deps.logger.error("sending the job summary failed", {
             job_id: job.id,
@@ -186,7 +186,19 @@ export class ChatUpdater implements JobObserver {
     let chat = this.#chats.get(chatId);
     if (!chat) {
       const interval = chatId < 0 ? this.#groupInterval : this.#privateInterval;
-      chat = { gate: new ChatGate(chatId, interval, this.#now), pending: new Map(), finals: [] };
+      const gate = new ChatGate(chatId, interval, this.#now);
+      const state: ChatState = {
+        gate,
+        pending: new Map(),
+        finals: [],
+        line: {
+          chatId,
+          waitTurn: () => this.#waitGate(state),
+          call: (call) => this.#call(state, call),
+          unreachable: (jobId) => this.#unreachable.has(jobId),
+        },
+      };
+      chat = state;
       this.#chats.set(chatId, chat);
     }
     return chat;
@@ -316,114 +328,6 @@ export class ChatUpdater implements JobObserver {
         this.#deps.logger.warn("progress edit rejected", props);
         return;
     }
-  }
-
-  /** Runs a completion call with retries on flood waits and transient errors. */
-  async #finalCall(
-    chat: ChatState,
-    what: string,
-    job: Job,
-    call: () => Promise<unknown>,
-  ): Promise<boolean> {
-    for (let attempt = 1; attempt <= FINAL_ATTEMPTS; attempt++) {
-      if (!(await this.#waitGate(chat))) {
-        this.#deps.logger.warn(`${what} skipped: shutting down`, { job_id: job.id });
-        return false;
-      }
-      try {
-        await this.#call(chat, call);
-        return true;
-      } catch (error) {
-        const failure = classify(error);
-        if (failure === "not_modified") return true;
-        const props = {
-          job_id: job.id,
-          chat_id: chat.gate.chatId,
-          attempt,
-          error: describeFailure(error),
-        };
-        if ((failure === "flood" || failure === "transient") && attempt < FINAL_ATTEMPTS) {
-          this.#deps.logger.info(`${what} failed; retrying`, props);
-          continue;
-        }
-        this.#deps.logger.warn(`${what} failed`, props);
-        return false;
-      }
-    }
-    return false;
-  }
-
-  /** Edits the status message to the job's final state (no buttons). */
-  async #editFinalStatus(chat: ChatState, job: Job, messageId: number): Promise<void> {
-    if (this.#unreachable.has(job.id)) return;
-    const text = renderStatus(job, { now: this.#now() }).text;
-    await this.#finalCall(
-      chat,
-      "final status edit",
-      job,
-      () => this.#deps.api.editMessageText(chat.gate.chatId, messageId, text),
-    );
-  }
-
-  async #finish(chat: ChatState, job: Job): Promise<void> {
-    const messageId = job.statusMessageId;
-    if (messageId !== undefined) await this.#editFinalStatus(chat, job, messageId);
-    const links = job.state === "succeeded" ? await this.#links(job) : [];
-    const summary = renderSummary(job, { links, now: this.#now() });
-    const sent = await this.#finalCall(
-      chat,
-      "summary",
-      job,
-      () =>
-        this.#deps.api.sendMessage(chat.gate.chatId, summary, {
-          reply_markup: summaryKeyboard(job),
-          reply_parameters: messageId !== undefined
-            ? { message_id: messageId, allow_sending_without_reply: true }
-            : undefined,
-        }),
-    );
-    if (sent) {
-      this.#deps.logger.debug("job summary sent", { job_id: job.id, chat_id: chat.gate.chatId });
-    }
-    await this.#maybeSendAudio(chat, job);
-  }
-
-  async #links(job: Job): Promise<FileLink[]> {
-    try {
-      return await this.#deps.fileLinks(job);
-    } catch (error) {
-      this.#deps.logger.warn("download links unavailable", {
-        job_id: job.id,
-        error: describeFailure(error),
-      });
-      return [];
-    }
-  }
-
-  async #maybeSendAudio(chat: ChatState, job: Job): Promise<void> {
-    const file = uploadableTrack(job, this.#deps.uploadLimitBytes);
-    if (file === undefined) return;
-    let path: string;
-    try {
-      path = await this.#deps.openFile(job, file.name);
-    } catch (error) {
-      this.#deps.logger.warn("audio file unavailable", {
-        job_id: job.id,
-        error: describeFailure(error),
-      });
-      return;
-    }
-    await this.#finalCall(
-      chat,
-      "audio upload",
-      job,
-      () =>
-        this.#deps.api.sendAudio(
-          chat.gate.chatId,
-          new InputFile(path, baseName(file.name)),
-          audioMessageOptions(job, file),
-        ),
-    );
   }
 }
 

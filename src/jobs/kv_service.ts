@@ -5,32 +5,18 @@
  *
  * @module
  */
-import { z } from "zod";
 import type { Config } from "../config/schema.ts";
 import {
-  ActiveJobLimitError,
   JobNotCancellableError,
   JobNotConfirmableError,
   JobNotFoundError,
-  QueueFullError,
   ShuttingDownError,
 } from "../errors.ts";
-import {
-  activeKey,
-  activePrefix,
-  jobByLinkKey,
-  jobByUserKey,
-  jobByUserPrefix,
-  jobKey,
-  jobRecentKey,
-  jobRecentPrefix,
-  queueClockKey,
-  queueKey,
-  queuePrefix,
-} from "../kv/keys.ts";
+import { jobByUserPrefix, jobKey, jobRecentPrefix, queuePrefix } from "../kv/keys.ts";
 import type { SpotifyLink } from "../links/spotify.ts";
-import { isJobId, newJobId } from "./ids.ts";
-import { isFinal, type Job, jobSchema } from "./model.ts";
+import { countKeys, type NewJobRequest, type SubmitOptions, trySubmit } from "./submit.ts";
+import { isJobId } from "./ids.ts";
+import { isFinal, type Job } from "./model.ts";
 import { liveLeases, queuePosition, queuePositions } from "./queue.ts";
 import { CANCELLED_ERROR } from "./errors.ts";
 import type { JobService, JobView, LocalJobRunner, Requester, SubmitResult } from "./service.ts";
@@ -62,15 +48,6 @@ export interface KvJobServiceDeps {
   isDraining?: () => boolean;
 }
 
-/** What a new job is made from. */
-interface NewJobRequest {
-  userId: number;
-  chatId: number;
-  link: Pick<SpotifyLink, "url" | "kind">;
-  confirmed: boolean;
-}
-
-const queueClockSchema = z.object({ lastCreatedAt: z.number() });
 const MAX_LIST = 100;
 const MAX_ECHOED_ID = 64;
 
@@ -159,72 +136,13 @@ export class KvJobService implements JobService {
     return result;
   }
 
-  /**
-   * One attempt of the atomic submit: returns a reusable existing job for the link, or checks
-   * the per-user and queue limits and writes the new job with its index entries (plus
-   * `alsoWrite`'s changes) in one operation. Undefined when a concurrent write got in between.
-   */
+  /** One attempt of {@linkcode trySubmit}, with the queue position of what it returns. */
   async #trySubmit(
     request: NewJobRequest,
-    options: {
-      reuse: (job: Job, now: number) => boolean;
-      alsoWrite?: (op: Deno.AtomicOperation, newJobId: string, now: number) => void;
-    },
+    options: SubmitOptions,
   ): Promise<SubmitResult | undefined> {
-    const { userId, chatId, link, confirmed } = request;
-    const kv = this.#kv;
-    const jobs = this.#config.jobs;
-    const linkKey = jobByLinkKey(userId, link.url);
-    const now = this.#now();
-    const [linkEntry, clockEntry] = await kv.getMany([linkKey, queueClockKey()]);
-    const existingId = parseJobIdValue(linkEntry.value);
-    if (existingId !== undefined) {
-      const existing = await readJob(kv, existingId);
-      if (existing && options.reuse(existing.job, now)) {
-        return {
-          job: existing.job,
-          created: false,
-          position: await this.#positionOf(existing.job),
-        };
-      }
-    }
-    if (
-      await countKeys(kv, activePrefix(userId), jobs.max_active_per_user) >=
-        jobs.max_active_per_user
-    ) {
-      throw new ActiveJobLimitError(jobs.max_active_per_user);
-    }
-    if (await countKeys(kv, queuePrefix(), jobs.max_queue_length) >= jobs.max_queue_length) {
-      throw new QueueFullError(jobs.max_queue_length);
-    }
-    const clock = queueClockSchema.safeParse(clockEntry.value);
-    const createdAt = Math.max(now, clock.success ? clock.data.lastCreatedAt + 1 : 0);
-    const job = jobSchema.parse({
-      id: newJobId(),
-      userId,
-      chatId,
-      url: link.url,
-      kind: link.kind,
-      state: "queued",
-      confirmed,
-      createdAt,
-      updatedAt: createdAt,
-    });
-    const op = kv.atomic()
-      .check(linkEntry)
-      .check(clockEntry)
-      .check({ key: jobKey(job.id), versionstamp: null })
-      .set(queueClockKey(), { lastCreatedAt: createdAt })
-      .set(jobKey(job.id), job)
-      .set(queueKey(createdAt, job.id), job.id)
-      .set(activeKey(userId, job.id), job.id)
-      .set(jobByUserKey(userId, createdAt, job.id), job.id)
-      .set(jobRecentKey(createdAt, job.id), job.id)
-      .set(linkKey, job.id);
-    options.alsoWrite?.(op, job.id, now);
-    const res = await op.commit();
-    if (!res.ok) return undefined;
-    return { job, created: true, position: await this.#positionOf(job) };
+    const result = await trySubmit(this.#kv, this.#config.jobs, this.#now(), request, options);
+    return result && { ...result, position: await this.#positionOf(result.job) };
   }
 
   /** One job with its queue position; `JobNotFoundError` when missing, expired or not visible. */
@@ -364,13 +282,6 @@ export class KvJobService implements JobService {
     }
     return entry;
   }
-}
-
-/** Counts keys under a prefix, stopping at `limit`. */
-async function countKeys(kv: Deno.Kv, prefix: Deno.KvKey, limit?: number): Promise<number> {
-  let n = 0;
-  for await (const _ of kv.list({ prefix }, { limit })) n++;
-  return n;
 }
 
 /** User input echoed in an error, shortened. */

@@ -8,7 +8,6 @@
 import type { Config } from "../config/schema.ts";
 import type { DownloaderEvent } from "../downloader/events.ts";
 import type { Downloader } from "../downloader/types.ts";
-import { jobKey, leaseKey } from "../kv/keys.ts";
 import type { Log } from "../log/logger.ts";
 import { errorText } from "../runtime/error_text.ts";
 import {
@@ -23,7 +22,8 @@ import type { Job, JobFile, JobProgress, JobResult } from "./model.ts";
 import { applyEvent, isRateLimit } from "./progress.ts";
 import type { Claim } from "./queue.ts";
 import type { JobObserver } from "./service.ts";
-import { type JobTimings, readJob } from "./store.ts";
+import type { JobTimings } from "./store.ts";
+import { RunRecord } from "./run_record.ts";
 import {
   type RunFacts,
   type RunOutcome,
@@ -71,9 +71,6 @@ export interface RunDeps {
   onDownloadDone(): void;
 }
 
-/** Progress is written to KV at most this often. */
-const PERSIST_INTERVAL_MS = 1000;
-
 /** One job running in this instance. */
 export class JobRun {
   /** The job as last read from KV (state, cancel flag, status message). */
@@ -87,21 +84,19 @@ export class JobRun {
   readonly #facts: RunFacts;
   #progress: JobProgress;
   #title?: string;
-  #leaseVersionstamp: string;
-  #renewTimer?: ReturnType<typeof setInterval>;
-  #renewing?: Promise<void>;
-  #persistTimer?: ReturnType<typeof setTimeout>;
-  #persisting: Promise<void> = Promise.resolve();
-  #lastPersistAt = Number.NEGATIVE_INFINITY;
-  #dirty = false;
+  readonly #record: RunRecord;
   readonly #started = Promise.withResolvers<void>();
 
   constructor(deps: RunDeps, claim: Claim) {
     this.#deps = deps;
     this.job = claim.job;
     this.#progress = claim.job.progress;
-    this.#leaseVersionstamp = claim.leaseVersionstamp;
     this.#facts = { kind: claim.job.kind, rateLimited: false };
+    this.#record = new RunRecord(deps, claim.job.id, claim.leaseVersionstamp, {
+      progress: () => this.#progress,
+      stored: (job) => this.#absorb(job),
+      lost: () => this.abort("lease_lost"),
+    });
   }
 
   /**
@@ -125,7 +120,7 @@ export class JobRun {
     const id = this.job.id;
     const dir = jobOutputDir(deps.downloadsDir, id);
     deps.logger.info("job started", { job_id: id, attempt: this.job.attempts, url: this.job.url });
-    this.#startRenewals();
+    this.#record.startRenewals();
     deps.observer.onUpdate(this.job);
     if (this.job.cancelRequested) this.abort("cancel");
     let outcome: RunOutcome;
@@ -144,7 +139,7 @@ export class JobRun {
       outcome = { kind: "crashed", message: errorText(error) };
     }
     this.#started.resolve();
-    await this.#quiesce();
+    await this.#record.quiesce();
     try {
       await this.#conclude(outcome, dir);
     } catch (error) {
@@ -177,7 +172,7 @@ export class JobRun {
     if (JSON.stringify(next) === JSON.stringify(this.#progress)) return;
     this.#progress = next;
     this.#notify();
-    this.#schedulePersist();
+    this.#record.progressChanged();
   }
 
   /** Whether an announced song count stops an unconfirmed job to ask the user first. */
@@ -195,80 +190,6 @@ export class JobRun {
     });
   }
 
-  /** Writes progress at most once per second; the latest progress always gets written. */
-  #schedulePersist(): void {
-    this.#dirty = true;
-    if (this.#persistTimer !== undefined) return;
-    const wait = Math.max(0, this.#lastPersistAt + PERSIST_INTERVAL_MS - performance.now());
-    this.#persistTimer = setTimeout(() => {
-      this.#persistTimer = undefined;
-      this.#persisting = this.#persisting.then(() => this.#persist());
-    }, wait);
-  }
-
-  async #persist(): Promise<void> {
-    if (!this.#dirty) return;
-    this.#dirty = false;
-    this.#lastPersistAt = performance.now();
-    const { kv } = this.#deps;
-    try {
-      const entry = await readJob(kv, this.job.id);
-      if (entry === null || entry.job.state !== "running") return;
-      const job: Job = { ...entry.job, progress: this.#progress, updatedAt: this.#deps.now() };
-      const res = await kv.atomic()
-        .check(entry)
-        .check({ key: leaseKey(job.id), versionstamp: this.#leaseVersionstamp })
-        .set(jobKey(job.id), job)
-        .commit();
-      this.#absorb(res.ok ? job : entry.job);
-      if (!res.ok) this.#dirty = true;
-    } catch (error) {
-      this.#deps.logger.warn("could not save job progress", {
-        job_id: this.job.id,
-        error: errorText(error),
-      });
-    }
-  }
-
-  #startRenewals(): void {
-    const every = Math.max(1, Math.floor(this.#deps.timings.leaseMs / 3));
-    this.#renewTimer = setInterval(() => {
-      if (this.#renewing !== undefined) return;
-      this.#renewing = this.#renew().finally(() => this.#renewing = undefined);
-    }, every);
-  }
-
-  /** Extends the lease and re-reads the job, to notice a cancel requested by another instance. */
-  async #renew(): Promise<void> {
-    const { kv, timings, logger } = this.#deps;
-    const id = this.job.id;
-    try {
-      const now = this.#deps.now();
-      const res = await kv.atomic()
-        .check({ key: leaseKey(id), versionstamp: this.#leaseVersionstamp })
-        .set(
-          leaseKey(id),
-          { jobId: id, owner: this.#deps.instanceId, expiresAt: now + timings.leaseMs },
-          { expireIn: timings.leaseMs },
-        )
-        .commit();
-      if (!res.ok) {
-        logger.warn("lost the lease on a running job; stopping it here", { job_id: id });
-        this.abort("lease_lost");
-        return;
-      }
-      this.#leaseVersionstamp = res.versionstamp;
-      const entry = await readJob(kv, id);
-      if (entry === null || entry.job.state !== "running") {
-        this.abort("lease_lost");
-        return;
-      }
-      this.#absorb(entry.job);
-    } catch (error) {
-      logger.warn("could not renew a job's lease", { job_id: id, error: errorText(error) });
-    }
-  }
-
   /**
    * Takes the stored job's fields (cancel flag, status message) and acts on a cancel request; a
    * status message stored meanwhile is brought up to date.
@@ -280,19 +201,10 @@ export class JobRun {
     else if (newMessage) this.#notify();
   }
 
-  /** Stops renewals and progress writes before the outcome is stored. */
-  async #quiesce(): Promise<void> {
-    clearInterval(this.#renewTimer);
-    if (this.#persistTimer !== undefined) clearTimeout(this.#persistTimer);
-    this.#persistTimer = undefined;
-    await this.#renewing;
-    await this.#persisting;
-  }
-
   get #held() {
     return {
       jobId: this.job.id,
-      leaseVersionstamp: this.#leaseVersionstamp,
+      leaseVersionstamp: this.#record.leaseVersionstamp,
       progress: this.#progress,
     };
   }

@@ -20,7 +20,7 @@ import { type AppLogger, setupLogging } from "../log/logger.ts";
 import { type App, createApp } from "../app/create_app.ts";
 import { type DownloaderCheck, downloaderFromConfig } from "../downloader/mod.ts";
 import { parseListenAddress } from "../http/server.ts";
-import { TelegramEmulator } from "../emulator/emulator.ts";
+import { TelegramEmulator } from "../emulator/mod.ts";
 import { onShutdownSignals } from "../runtime/signals.ts";
 import { reachableHost, urlHost } from "../runtime/host.ts";
 import { TranscriptRenderer } from "./transcript.ts";

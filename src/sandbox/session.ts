@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { TelegramEmulator } from "../emulator/emulator.ts";
-import type { ChatMessage, EmulatorEvent, SimulatedUser } from "../emulator/emulator_types.ts";
+import type { TelegramEmulator } from "../emulator/mod.ts";
+import type { ChatMessage, EmulatorEvent, SimulatedUser } from "../emulator/mod.ts";
 import { LineSplitter } from "../downloader/mod.ts";
 import { sleep } from "../runtime/sleep.ts";
 import { numberedButtons, type TranscriptRenderer } from "./transcript.ts";

@@ -23,7 +23,7 @@ import type {
   SentFileInfo,
   TgInlineKeyboardMarkup,
   TgMessageEntity,
-} from "../emulator/emulator_types.ts";
+} from "../emulator/mod.ts";
 import { formatBytes } from "../chat/format.ts";
 
 /** A button that sends callback data, with the number the person types to press it. */

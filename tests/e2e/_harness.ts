@@ -8,7 +8,7 @@ import "../../src/runtime/quiet_node_warnings.ts";
 import { type App, createApp } from "../../src/app/create_app.ts";
 import { type Config, type ConfigInput, configSchema } from "../../src/config/schema.ts";
 import { type AppLogger, silentLogger } from "../../src/log/logger.ts";
-import { type ChatMessage, TelegramEmulator } from "../../src/emulator/emulator.ts";
+import { type ChatMessage, TelegramEmulator } from "../../src/emulator/mod.ts";
 import { ADMIN, ALICE, BOB, FAKE_SPOTDL } from "../_fixtures.ts";
 
 export { ADMIN, ALICE, BOB, FAKE_SPOTDL, MALLORY, PLAYLIST, TRACK } from "../_fixtures.ts";

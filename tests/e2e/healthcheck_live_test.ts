@@ -8,7 +8,7 @@ import { tempDir, withEmulator } from "../_test_utils.ts";
 import { assertCleanOutput, runCli } from "../cli/_spawn.ts";
 import { ALICE } from "./_harness.ts";
 import { freePort, type LiveBot, startLiveBot } from "./_live_bot.ts";
-import type { TelegramEmulator } from "../../src/emulator/emulator.ts";
+import type { TelegramEmulator } from "../../src/emulator/mod.ts";
 import { FAKE_SPOTDL } from "../_fixtures.ts";
 
 function botEnv(

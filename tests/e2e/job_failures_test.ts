@@ -5,7 +5,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
 import type { AppLogger } from "../../src/log/logger.ts";
-import type { ChatMessage } from "../../src/emulator/emulator.ts";
+import type { ChatMessage } from "../../src/emulator/mod.ts";
 import {
   ALICE,
   jobIdFrom,

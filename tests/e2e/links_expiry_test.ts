@@ -5,8 +5,8 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
-import type { ChatMessage } from "../../src/emulator/emulator.ts";
-import { TelegramEmulator } from "../../src/emulator/emulator.ts";
+import type { ChatMessage } from "../../src/emulator/mod.ts";
+import { TelegramEmulator } from "../../src/emulator/mod.ts";
 import {
   ALICE,
   jobIdFrom,

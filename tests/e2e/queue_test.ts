@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
-import type { SimulatedUser } from "../../src/emulator/emulator.ts";
+import type { SimulatedUser } from "../../src/emulator/mod.ts";
 import {
   ADMIN,
   ALICE,

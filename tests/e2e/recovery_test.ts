@@ -5,7 +5,7 @@
  * a failure explaining the restart once its attempts are used up.
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
-import { TelegramEmulator } from "../../src/emulator/emulator.ts";
+import { TelegramEmulator } from "../../src/emulator/mod.ts";
 import { exists, mainArgs } from "../_test_utils.ts";
 import { ALICE, FAKE_SPOTDL, jobIdFrom, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
 import { childEnv } from "../_fixtures.ts";

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../_assert.ts";
-import { TelegramEmulator } from "../../src/emulator/emulator.ts";
-import type { ChatMessage, FaultKind } from "../../src/emulator/emulator.ts";
+import { TelegramEmulator } from "../../src/emulator/mod.ts";
+import type { ChatMessage, FaultKind } from "../../src/emulator/mod.ts";
 import { ADMIN, ALICE, BOB, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
 
 const ALBUM = "https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy";

@@ -16,7 +16,7 @@ import {
   nonLogLines,
   startLiveBot,
 } from "./_live_bot.ts";
-import type { TelegramEmulator } from "../../src/emulator/emulator.ts";
+import type { TelegramEmulator } from "../../src/emulator/mod.ts";
 import { FAKE_SPOTDL } from "../_fixtures.ts";
 
 const RESTARTING = /The bot is restarting\. Please try again in a minute\./;

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { parsePrometheusText, sampleValue } from "../metrics/_prom_text.ts";
-import { TelegramEmulator } from "../../src/emulator/emulator.ts";
-import type { ChatMessage } from "../../src/emulator/emulator.ts";
+import { TelegramEmulator } from "../../src/emulator/mod.ts";
+import type { ChatMessage } from "../../src/emulator/mod.ts";
 import { ADMIN, ALICE, BOB, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
 
 /** A third whitelisted user for this test. */

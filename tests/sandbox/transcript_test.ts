@@ -1,10 +1,6 @@
 import { assertEquals, assertStringIncludes } from "../_assert.ts";
-import type {
-  ChatMessage,
-  EmulatorEvent,
-  SentFileInfo,
-} from "../../src/emulator/emulator_types.ts";
-import { formatText } from "../../src/emulator/formatting.ts";
+import type { ChatMessage, EmulatorEvent, SentFileInfo } from "../../src/emulator/mod.ts";
+import { formatText } from "../../src/emulator/mod.ts";
 import { cancelKeyboard } from "../../src/chat/keyboards.ts";
 import { numberedButtons, TranscriptRenderer } from "../../src/sandbox/transcript.ts";
 

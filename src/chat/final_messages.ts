@@ -1,0 +1,159 @@
+/**
+ * What a finished job sends, in order: the status message edited to its final state, the summary
+ * (replying to it), and for a small single track its audio. Each call is retried on flood waits
+ * and transient errors; the chat's pacing comes from the caller's {@linkcode ChatLine}.
+ *
+ * @module
+ */
+import { InputFile } from "grammy";
+import type { Job } from "../jobs/model.ts";
+import type { Log } from "../log/logger.ts";
+import { audioMessageOptions, baseName, uploadableTrack } from "./audio.ts";
+import type { ChatApi } from "./chat_api.ts";
+import { summaryKeyboard } from "./keyboards.ts";
+import { classify, describeFailure } from "./pacing.ts";
+import { renderStatus } from "./status.ts";
+import { type FileLink, renderSummary } from "./summary.ts";
+
+/** Attempts for each completion message (status edit, summary, audio). */
+const FINAL_ATTEMPTS = 3;
+
+/** One chat's paced line to Telegram, as the chat updater keeps it. */
+export interface ChatLine {
+  readonly chatId: number;
+  /** Waits for the chat's next turn; false when shutting down. */
+  waitTurn(): Promise<boolean>;
+  /** Makes one call in the chat's turn. */
+  call<T>(call: () => Promise<T>): Promise<T>;
+  /** Whether the job's status message can no longer be edited. */
+  unreachable(jobId: string): boolean;
+}
+
+/** What {@linkcode FinalMessages} needs. */
+export interface FinalMessagesDeps {
+  api: ChatApi;
+  now: () => number;
+  /** Download links for a succeeded job's files. */
+  fileLinks: (job: Job) => Promise<FileLink[]>;
+  /** Largest file sent as audio. */
+  uploadLimitBytes: number;
+  /** Absolute path of one of a job's files. */
+  openFile: (job: Job, fileName: string) => Promise<string>;
+  logger: Log;
+}
+
+/** Sends what a finished job owes its chat. */
+export class FinalMessages {
+  readonly #deps: FinalMessagesDeps;
+
+  constructor(deps: FinalMessagesDeps) {
+    this.#deps = deps;
+  }
+
+  /** Edits the status message to the job's final state (no buttons). */
+  async editFinalStatus(line: ChatLine, job: Job, messageId: number): Promise<void> {
+    if (line.unreachable(job.id)) return;
+    const text = renderStatus(job, { now: this.#deps.now() }).text;
+    await this.#finalCall(
+      line,
+      "final status edit",
+      job,
+      () => this.#deps.api.editMessageText(line.chatId, messageId, text),
+    );
+  }
+
+  /** The final status, the summary and the audio of a small single track. */
+  async deliver(line: ChatLine, job: Job): Promise<void> {
+    const messageId = job.statusMessageId;
+    if (messageId !== undefined) await this.editFinalStatus(line, job, messageId);
+    const links = job.state === "succeeded" ? await this.#links(job) : [];
+    const summary = renderSummary(job, { links, now: this.#deps.now() });
+    const sent = await this.#finalCall(
+      line,
+      "summary",
+      job,
+      () =>
+        this.#deps.api.sendMessage(line.chatId, summary, {
+          reply_markup: summaryKeyboard(job),
+          reply_parameters: messageId !== undefined
+            ? { message_id: messageId, allow_sending_without_reply: true }
+            : undefined,
+        }),
+    );
+    if (sent) this.#deps.logger.debug("job summary sent", { job_id: job.id, chat_id: line.chatId });
+    await this.#maybeSendAudio(line, job);
+  }
+
+  /** Runs a completion call with retries on flood waits and transient errors. */
+  async #finalCall(
+    line: ChatLine,
+    what: string,
+    job: Job,
+    call: () => Promise<unknown>,
+  ): Promise<boolean> {
+    for (let attempt = 1; attempt <= FINAL_ATTEMPTS; attempt++) {
+      if (!(await line.waitTurn())) {
+        this.#deps.logger.warn(`${what} skipped: shutting down`, { job_id: job.id });
+        return false;
+      }
+      try {
+        await line.call(call);
+        return true;
+      } catch (error) {
+        const failure = classify(error);
+        if (failure === "not_modified") return true;
+        const props = {
+          job_id: job.id,
+          chat_id: line.chatId,
+          attempt,
+          error: describeFailure(error),
+        };
+        if ((failure === "flood" || failure === "transient") && attempt < FINAL_ATTEMPTS) {
+          this.#deps.logger.info(`${what} failed; retrying`, props);
+          continue;
+        }
+        this.#deps.logger.warn(`${what} failed`, props);
+        return false;
+      }
+    }
+    return false;
+  }
+
+  async #links(job: Job): Promise<FileLink[]> {
+    try {
+      return await this.#deps.fileLinks(job);
+    } catch (error) {
+      this.#deps.logger.warn("download links unavailable", {
+        job_id: job.id,
+        error: describeFailure(error),
+      });
+      return [];
+    }
+  }
+
+  async #maybeSendAudio(line: ChatLine, job: Job): Promise<void> {
+    const file = uploadableTrack(job, this.#deps.uploadLimitBytes);
+    if (file === undefined) return;
+    let path: string;
+    try {
+      path = await this.#deps.openFile(job, file.name);
+    } catch (error) {
+      this.#deps.logger.warn("audio file unavailable", {
+        job_id: job.id,
+        error: describeFailure(error),
+      });
+      return;
+    }
+    await this.#finalCall(
+      line,
+      "audio upload",
+      job,
+      () =>
+        this.#deps.api.sendAudio(
+          line.chatId,
+          new InputFile(path, baseName(file.name)),
+          audioMessageOptions(job, file),
+        ),
+    );
+  }
+}

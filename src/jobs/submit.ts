@@ -1,0 +1,119 @@
+/**
+ * The atomic submit: the dedupe entry, the per-user and queue limits and the new job with its
+ * index entries, checked and written in one operation, so concurrent identical submits create
+ * exactly one job.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Config } from "../config/schema.ts";
+import { ActiveJobLimitError, QueueFullError } from "../errors.ts";
+import {
+  activeKey,
+  activePrefix,
+  jobByLinkKey,
+  jobByUserKey,
+  jobKey,
+  jobRecentKey,
+  queueClockKey,
+  queueKey,
+  queuePrefix,
+} from "../kv/keys.ts";
+import type { SpotifyLink } from "../links/spotify.ts";
+import { newJobId } from "./ids.ts";
+import { type Job, jobSchema } from "./model.ts";
+import { parseJobIdValue, readJob } from "./store.ts";
+
+/** What a new job is made from. */
+export interface NewJobRequest {
+  userId: number;
+  chatId: number;
+  link: Pick<SpotifyLink, "url" | "kind">;
+  confirmed: boolean;
+}
+
+/** How {@linkcode trySubmit} treats an existing job for the link, and what else it writes. */
+export interface SubmitOptions {
+  /** Whether the user's existing job for the link is returned instead of a new one. */
+  reuse: (job: Job, now: number) => boolean;
+  /** More changes committed in the same atomic operation. */
+  alsoWrite?: (op: Deno.AtomicOperation, newJobId: string, now: number) => void;
+}
+
+/** The job a submit returns. */
+export interface Submitted {
+  job: Job;
+  /** False when an existing job was returned. */
+  created: boolean;
+}
+
+const queueClockSchema = z.object({ lastCreatedAt: z.number() });
+
+/**
+ * One attempt of the atomic submit: returns a reusable existing job for the link, or checks
+ * the per-user and queue limits and writes the new job with its index entries (plus
+ * `alsoWrite`'s changes) in one operation. Undefined when a concurrent write got in between.
+ */
+export async function trySubmit(
+  kv: Deno.Kv,
+  limits: Pick<Config["jobs"], "max_active_per_user" | "max_queue_length">,
+  now: number,
+  request: NewJobRequest,
+  options: SubmitOptions,
+): Promise<Submitted | undefined> {
+  const { userId, chatId, link, confirmed } = request;
+  const jobs = limits;
+  const linkKey = jobByLinkKey(userId, link.url);
+  const [linkEntry, clockEntry] = await kv.getMany([linkKey, queueClockKey()]);
+  const existingId = parseJobIdValue(linkEntry.value);
+  if (existingId !== undefined) {
+    const existing = await readJob(kv, existingId);
+    if (existing && options.reuse(existing.job, now)) {
+      return { job: existing.job, created: false };
+    }
+  }
+  if (
+    await countKeys(kv, activePrefix(userId), jobs.max_active_per_user) >=
+      jobs.max_active_per_user
+  ) {
+    throw new ActiveJobLimitError(jobs.max_active_per_user);
+  }
+  if (await countKeys(kv, queuePrefix(), jobs.max_queue_length) >= jobs.max_queue_length) {
+    throw new QueueFullError(jobs.max_queue_length);
+  }
+  const clock = queueClockSchema.safeParse(clockEntry.value);
+  const createdAt = Math.max(now, clock.success ? clock.data.lastCreatedAt + 1 : 0);
+  const job = jobSchema.parse({
+    id: newJobId(),
+    userId,
+    chatId,
+    url: link.url,
+    kind: link.kind,
+    state: "queued",
+    confirmed,
+    createdAt,
+    updatedAt: createdAt,
+  });
+  const op = kv.atomic()
+    .check(linkEntry)
+    .check(clockEntry)
+    .check({ key: jobKey(job.id), versionstamp: null })
+    .set(queueClockKey(), { lastCreatedAt: createdAt })
+    .set(jobKey(job.id), job)
+    .set(queueKey(createdAt, job.id), job.id)
+    .set(activeKey(userId, job.id), job.id)
+    .set(jobByUserKey(userId, createdAt, job.id), job.id)
+    .set(jobRecentKey(createdAt, job.id), job.id)
+    .set(linkKey, job.id);
+  options.alsoWrite?.(op, job.id, now);
+  const res = await op.commit();
+  if (!res.ok) return undefined;
+  return { job, created: true };
+}
+
+/** Counts keys under a prefix, stopping at `limit`. */
+export async function countKeys(kv: Deno.Kv, prefix: Deno.KvKey, limit?: number): Promise<number> {
+  let n = 0;
+  for await (const _ of kv.list({ prefix }, { limit })) n++;
+  return n;
+}
