@@ -5,18 +5,18 @@
  *
  * @module
  */
-import { webhookCallback } from "grammy";
-import { run, type RunnerHandle } from "@grammyjs/runner";
+import type { RunnerHandle } from "@grammyjs/runner";
 import type { Config } from "../config/schema.ts";
 import type { AppLogger } from "../log/logger.ts";
 import type { Downloader } from "../downloader/types.ts";
-import { createBot, installHandlers } from "../bot/bot.ts";
-import { describeApiError, installApiBehaviour } from "../bot/api.ts";
-import { COMMANDS } from "../bot/texts.ts";
+import { installHandlers } from "../bot/bot.ts";
 import { downloaderFromConfig, inspectOutput } from "../downloader/mod.ts";
 import { JobWorker } from "../jobs/worker.ts";
 import { KvJobService } from "../jobs/kv_service.ts";
-import { jobTimings } from "../jobs/store.ts";
+import { type JobTimings, jobTimings } from "../jobs/store.ts";
+import type { Job } from "../jobs/model.ts";
+import type { ChatApi } from "../chat/chat_api.ts";
+import type { FileLink } from "../chat/summary.ts";
 import { ChatUpdater } from "../chat/updater.ts";
 import { createMetrics, type Metrics } from "../metrics/metrics.ts";
 import { LinkSigner, loadOrCreateSigningSecret } from "../http/signing.ts";
@@ -25,11 +25,9 @@ import { createHealthChecks } from "../http/health.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
 import { urlHost } from "../runtime/host.ts";
 import { type AppPaths, ensureDirectories, resolvePaths } from "./paths.ts";
-import { connectToTelegram, FatalError, isTokenRejected } from "./connect.ts";
+import type { FatalError } from "./connect.ts";
 import { botDeps } from "./bot_deps.ts";
-
-export { FatalError } from "./connect.ts";
-export type { AppPaths } from "./paths.ts";
+import { type ChatPace, createTelegramClient, goLive, webhookRoute } from "./telegram.ts";
 
 /** Everything `createApp` needs besides the configuration. */
 export interface AppOptions {
@@ -50,7 +48,7 @@ export interface AppOptions {
    * second in private chats, twenty a minute in groups). Only a Bot API without flood limits (an
    * emulator in tests) may be paced faster.
    */
-  chatPace?: { privateMs: number; groupMs: number };
+  chatPace?: ChatPace;
   /** Wait between failed getUpdates calls (default 2 s). */
   pollRetryMs?: number;
 }
@@ -77,15 +75,6 @@ export interface App {
   readonly fatal: Promise<FatalError>;
 }
 
-/**
- * Wait between failed getUpdates calls. Fixed rather than growing, so polling resumes within
- * seconds of Telegram coming back after an outage of any length.
- */
-const POLL_RETRY_MS = 2000;
-
-/** Updates the bot asks Telegram for. */
-const ALLOWED_UPDATES = ["message", "callback_query"] as const;
-
 /** Builds the whole application. Call `start()` to go live. */
 export async function createApp(options: AppOptions): Promise<App> {
   const { config, logger } = options;
@@ -95,35 +84,20 @@ export async function createApp(options: AppOptions): Promise<App> {
   const kv = await Deno.openKv(paths.kvPath);
   const metrics = createMetrics();
   const log = (name: string) => logger.with({ logger_area: name });
-  const timings = jobTimings(config);
-
   const signer = await LinkSigner.fromSecret(
     await loadOrCreateSigningSecret(kv, config.http.signing_secret),
     { now },
   );
   const downloader = options.downloader ?? downloaderFromConfig(config, log("downloader"));
-
-  let draining = false;
-  let lastTelegramSuccess: number | undefined;
-
-  const bot = createBot(options.token, { client: { apiRoot: config.telegram.api_root } });
-  installApiBehaviour(bot.api, {
+  const telegram = createTelegramClient({
+    token: options.token,
+    config,
+    metrics,
     logger: log("telegram"),
-    throttleOptions: options.chatPace && {
-      privateChatIntervalMs: options.chatPace.privateMs,
-      groupChatIntervalMs: options.chatPace.groupMs,
-    },
-    monitor: {
-      success() {
-        lastTelegramSuccess = now();
-      },
-      failure(method, code, willRetry) {
-        metrics.telegramApiErrors.inc({ method, code });
-        if (willRetry) metrics.telegramRetries.inc();
-      },
-    },
+    now,
+    chatPace: options.chatPace,
   });
-
+  const { bot } = telegram;
   const fileLinks = fileLinksFor({
     signer,
     ttlSeconds: config.http.link_ttl_hours * 3600,
@@ -133,35 +107,20 @@ export async function createApp(options: AppOptions): Promise<App> {
         `http://${urlHost(server.addr.hostname)}:${server.addr.port}`,
   });
 
-  const chatUpdater = new ChatUpdater({
-    api: bot.api,
-    now,
-    minEditIntervalMs: options.chatPace?.privateMs,
-    groupMinEditIntervalMs: options.chatPace?.groupMs,
-    fileLinks,
-    uploadLimitBytes: config.telegram.upload_limit_mb * 1024 * 1024,
-    openFile: (job, name) => Promise.resolve(`${paths.downloadsDir}/${job.id}/${name}`),
-    positionOf: (jobId): Promise<number | undefined> => jobs.positionOf(jobId),
-    logger: log("chat"),
-  });
-  const worker = new JobWorker({
+  let draining = false;
+  const { chatUpdater, worker, jobs } = wireJobs({
     kv,
     config,
-    timings,
+    timings: jobTimings(config),
     downloader,
-    observer: chatUpdater,
-    inspectOutput: (dir) => inspectOutput(dir),
+    api: bot.api,
+    fileLinks,
     downloadsDir: paths.downloadsDir,
-    logger: log("jobs"),
-    metrics: metrics.jobSink(),
+    metrics,
+    log,
     now,
-  });
-  const jobs = new KvJobService({ kv, config, timings, worker, now, isDraining: () => draining });
-
-  bot.use((_ctx, next) => {
-    metrics.updatesReceived.inc();
-    lastTelegramSuccess = now();
-    return next();
+    chatPace: options.chatPace,
+    isDraining: () => draining,
   });
   installHandlers(
     bot,
@@ -178,66 +137,24 @@ export async function createApp(options: AppOptions): Promise<App> {
     }),
   );
 
-  const { url: webhookUrl, secret_token: secretToken } = config.telegram.webhook;
-  const webhook = config.telegram.mode === "webhook" && webhookUrl && secretToken
-    ? {
-      url: webhookUrl,
-      path: new URL(webhookUrl).pathname,
-      secretToken,
-      handle: webhookCallback(bot, "std/http", { secretToken }),
-    }
-    : undefined;
-  const health = createHealthChecks({
+  const webhook = webhookRoute(bot, config);
+  const server = serveHttp({
     kv,
-    telegram: { lastSuccessAt: () => lastTelegramSuccess },
-    downloaderCheck: async () => {
-      const check = await downloader.check();
-      return check.ok ? { ok: true } : { ok: false, message: `${check.message}; ${check.hint}` };
-    },
+    config,
+    signer,
+    downloadsDir: paths.downloadsDir,
+    metrics,
+    webhook,
+    lastTelegramSuccessAt: telegram.lastSuccessAt,
+    downloader,
     now,
-  });
-  const server = startHttpServer({
-    listen: config.http.listen,
-    handler: createHttpHandler({
-      signer,
-      downloadsDir: paths.downloadsDir,
-      health,
-      metrics,
-      webhook,
-      logger: log("http"),
-    }),
+    logger: log("http"),
   });
 
   let runner: RunnerHandle | undefined;
   let stopping: Promise<void> | undefined;
   const stopSignal = new AbortController();
   const fatal = Promise.withResolvers<FatalError>();
-
-  function startPolling(): void {
-    runner = run(bot, {
-      runner: {
-        fetch: { allowed_updates: ALLOWED_UPDATES, timeout: 30 },
-        maxRetryTime: Number.MAX_SAFE_INTEGER,
-        retryInterval: options.pollRetryMs ?? POLL_RETRY_MS,
-        silent: true,
-      },
-      // Updates waiting in a chat's queue (behind replies throttled to 1 a second) hold a
-      // slot, so a low limit lets a few busy chats stall everyone: keep the runner's default.
-      sink: { concurrency: 500 },
-    });
-    runner.task()?.catch((error) => {
-      if (stopSignal.signal.aborted) return;
-      logger.error("polling stopped for good", describeApiError(error));
-      fatal.resolve(
-        new FatalError(
-          isTokenRejected(error)
-            ? "Telegram rejected the bot token while polling"
-            : "polling for updates failed and cannot continue (is another instance polling with this token?)",
-          { cause: error },
-        ),
-      );
-    });
-  }
 
   return {
     httpAddress: server.addr,
@@ -249,33 +166,17 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     async start() {
       worker.start();
-      bot.botInfo = await connectToTelegram({
-        token: options.token,
-        apiRoot: config.telegram.api_root,
+      runner = await goLive({
+        telegram,
+        config,
         logger,
-        signal: stopSignal.signal,
+        token: options.token,
+        webhook,
+        stopSignal: stopSignal.signal,
+        onFatal: (error) => fatal.resolve(error),
+        pollRetryMs: options.pollRetryMs,
+        httpAddress: server.addr,
       });
-      lastTelegramSuccess = now();
-      logger.info("connected to Telegram", {
-        bot_username: bot.botInfo.username,
-        api_root: config.telegram.api_root,
-        mode: config.telegram.mode,
-        http: `${server.addr.hostname}:${server.addr.port}`,
-      });
-      try {
-        await bot.api.setMyCommands(COMMANDS);
-      } catch (error) {
-        logger.warn("could not set the command menu", describeApiError(error));
-      }
-      if (webhook) {
-        await bot.api.setWebhook(webhook.url, {
-          secret_token: webhook.secretToken,
-          allowed_updates: ALLOWED_UPDATES,
-        });
-        return;
-      }
-      await bot.api.deleteWebhook();
-      startPolling();
     },
     stop() {
       stopping ??= (async () => {
@@ -295,4 +196,95 @@ export async function createApp(options: AppOptions): Promise<App> {
       return stopping;
     },
   };
+}
+
+/** What {@linkcode wireJobs} connects. */
+interface JobWiring {
+  kv: Deno.Kv;
+  config: Config;
+  timings: JobTimings;
+  downloader: Downloader;
+  api: ChatApi;
+  fileLinks: (job: Job) => Promise<FileLink[]>;
+  downloadsDir: string;
+  metrics: Metrics;
+  log: (area: string) => AppLogger;
+  now: () => number;
+  chatPace?: ChatPace;
+  isDraining: () => boolean;
+}
+
+/** The job service, this instance's worker, and the chat updater that reports their jobs. */
+function wireJobs(w: JobWiring) {
+  const chatUpdater = new ChatUpdater({
+    api: w.api,
+    now: w.now,
+    minEditIntervalMs: w.chatPace?.privateMs,
+    groupMinEditIntervalMs: w.chatPace?.groupMs,
+    fileLinks: w.fileLinks,
+    uploadLimitBytes: w.config.telegram.upload_limit_mb * 1024 * 1024,
+    openFile: (job, name) => Promise.resolve(`${w.downloadsDir}/${job.id}/${name}`),
+    positionOf: (jobId): Promise<number | undefined> => jobs.positionOf(jobId),
+    logger: w.log("chat"),
+  });
+  const worker = new JobWorker({
+    kv: w.kv,
+    config: w.config,
+    timings: w.timings,
+    downloader: w.downloader,
+    observer: chatUpdater,
+    inspectOutput: (dir) => inspectOutput(dir),
+    downloadsDir: w.downloadsDir,
+    logger: w.log("jobs"),
+    metrics: w.metrics.jobSink(),
+    now: w.now,
+  });
+  const jobs: KvJobService = new KvJobService({
+    kv: w.kv,
+    config: w.config,
+    timings: w.timings,
+    worker,
+    now: w.now,
+    isDraining: w.isDraining,
+  });
+  return { chatUpdater, worker, jobs };
+}
+
+/** What {@linkcode serveHttp} serves. */
+interface HttpWiring {
+  kv: Deno.Kv;
+  config: Config;
+  signer: LinkSigner;
+  downloadsDir: string;
+  metrics: Metrics;
+  webhook: ReturnType<typeof webhookRoute>;
+  lastTelegramSuccessAt: () => number | undefined;
+  downloader: Downloader;
+  now: () => number;
+  logger: AppLogger;
+}
+
+/** Starts the HTTP server: file links, health, metrics and the webhook. */
+function serveHttp(w: HttpWiring) {
+  return startHttpServer({
+    listen: w.config.http.listen,
+    handler: createHttpHandler({
+      signer: w.signer,
+      downloadsDir: w.downloadsDir,
+      health: createHealthChecks({
+        kv: w.kv,
+        telegram: { lastSuccessAt: w.lastTelegramSuccessAt },
+        downloaderCheck: async () => {
+          const check = await w.downloader.check();
+          return check.ok
+            ? { ok: true }
+            : { ok: false, message: `${check.message}; ${check.hint}` };
+        },
+        now: w.now,
+      }),
+      metrics: w.metrics,
+      webhook: w.webhook,
+      logger: w.logger,
+    }),
+  });
 }
