@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Job } from "../jobs/model.ts";
+import type { Job, SongFailure } from "../jobs/model.ts";
 import { formatSeconds } from "../runtime/duration.ts";
 
 /** Telegram's limit for a message text. */
@@ -79,4 +79,44 @@ export function titleOf(job: Job): string | undefined {
 export function elapsed(from: number | undefined, to: number | undefined): string | undefined {
   if (from === undefined || to === undefined) return undefined;
   return formatSeconds(Math.max(0, to - from) / 1000);
+}
+
+/** A moment for people, in UTC: "14:20 UTC", or "2 Dec 14:20 UTC" when it is not today. */
+export function formatUtcTime(at: number, now: number): string {
+  const date = new Date(at);
+  const hhmm = `${String(date.getUTCHours()).padStart(2, "0")}:${
+    String(date.getUTCMinutes()).padStart(2, "0")
+  }`;
+  const sameDay = new Date(now).toISOString().slice(0, 10) === date.toISOString().slice(0, 10);
+  if (sameDay) return `${hhmm} UTC`;
+  const month = date.toLocaleString("en-GB", { month: "short", timeZone: "UTC" });
+  return `${date.getUTCDate()} ${month} ${hhmm} UTC`;
+}
+
+/** Bullet lines for failed songs with their reasons: at most `max`, within `maxChars`, then "…and N more". */
+export function failureLines(
+  failures: readonly SongFailure[],
+  failed: number,
+  limits: { max: number; maxChars: number; maxName: number },
+): string[] {
+  const lines: string[] = [];
+  let used = 0;
+  for (const failure of failures) {
+    const name = failure.name === undefined ? "A song" : safe(failure.name, limits.maxName);
+    const line = `• ${name} — ${escapeHtml(failure.reason)}`;
+    if (lines.length === limits.max || used + line.length > limits.maxChars) break;
+    lines.push(line);
+    used += line.length + 1;
+  }
+  const more = Math.max(failed, failures.length) - lines.length;
+  if (more > 0) lines.push(`…and ${more} more`);
+  return lines;
+}
+
+/** Why some list items were never downloaded, when there are any. */
+export function unavailableLine(unavailable: number): string | undefined {
+  if (unavailable === 0) return undefined;
+  return unavailable === 1
+    ? "ℹ️ 1 item of the list cannot be downloaded (a local file or a podcast episode)."
+    : `ℹ️ ${unavailable} items of the list cannot be downloaded (local files or podcast episodes).`;
 }

@@ -7,7 +7,15 @@
 import { needsConfirmation } from "../jobs/errors.ts";
 import type { Job } from "../jobs/model.ts";
 import { formatSeconds } from "../runtime/duration.ts";
-import { elapsed, escapeHtml, kindPhrase, progressBar, safe, titleOf } from "./format.ts";
+import {
+  elapsed,
+  escapeHtml,
+  formatUtcTime,
+  kindPhrase,
+  progressBar,
+  safe,
+  titleOf,
+} from "./format.ts";
 import { type CancelKeyboard, cancelKeyboard } from "./keyboards.ts";
 
 /** Longest title shown (characters, before escaping). */
@@ -25,9 +33,10 @@ export interface RenderedStatus {
 
 /** "7/12 done · 1 skipped · 1 failed" (skipped/failed only when non-zero). */
 function countsLine(job: Job): string {
-  const { total, done, skipped, failed } = job.progress;
+  const { total, done, skipped, skippedExplicit, failed } = job.progress;
   const parts = [total !== undefined ? `${done}/${total} done` : `${done} done`];
   if (skipped > 0) parts.push(`${skipped} skipped`);
+  if (skippedExplicit > 0) parts.push(`${skippedExplicit} explicit skipped`);
   if (failed > 0) parts.push(`${failed} failed`);
   return parts.join(" · ");
 }
@@ -48,6 +57,11 @@ function runningLines(job: Job, now: number, showElapsed: boolean): string[] {
   if (p.current) {
     const stage = p.currentStatus ? ` (${safe(p.currentStatus.toLowerCase(), 40)})` : "";
     lines.push(`Now: ${safe(p.current, MAX_TRACK)}${stage}`);
+  }
+  if (p.waitingUntil !== undefined && p.waitingUntil > now) {
+    // The seconds left count down only in the shown text, not in the one compared for edits.
+    const left = showElapsed ? ` ${formatSeconds((p.waitingUntil - now) / 1000)}` : "";
+    lines.push(`⏳ Spotify asked us to wait${left}…; the download goes on by itself.`);
   }
   const took = showElapsed ? elapsed(job.startedAt ?? job.createdAt, now) : undefined;
   if (took) lines.push(`Elapsed: ${took}`);
@@ -71,8 +85,13 @@ export function renderStatus(
   switch (job.state) {
     case "queued": {
       const where = options.position !== undefined ? ` (position ${options.position})` : "";
+      const paused = job.pausedUntil !== undefined && job.pausedUntil > options.now;
       const text = job.cancelRequested
         ? `⏳ Job ${id} is queued; cancelling…`
+        : paused
+        ? `⏸ Job ${id} is paused by Spotify until ${
+          formatUtcTime(job.pausedUntil ?? 0, options.now)
+        }; it will continue by itself${where}.`
         : `⏳ Job ${id} is queued${where}.`;
       return { text, replyMarkup: cancellable };
     }
@@ -107,6 +126,9 @@ export function renderJobLine(job: Job, position?: number, now: number = Date.no
   switch (job.state) {
     case "queued":
       state = position !== undefined ? `queued #${position}` : "queued";
+      if (job.pausedUntil !== undefined && job.pausedUntil > now) {
+        state += `, paused by Spotify until ${formatUtcTime(job.pausedUntil, now)}`;
+      }
       break;
     case "running":
       state = `running ${Math.floor(job.progress.percent)}%`;

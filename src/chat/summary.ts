@@ -6,7 +6,15 @@
  */
 import type { Job, JobError } from "../jobs/model.ts";
 import { formatSeconds } from "../runtime/duration.ts";
-import { elapsed, escapeHtml, formatBytes, safe, titleOf } from "./format.ts";
+import {
+  elapsed,
+  escapeHtml,
+  failureLines,
+  formatBytes,
+  safe,
+  titleOf,
+  unavailableLine,
+} from "./format.ts";
 import { MAX_TITLE, MAX_TRACK, renderStatus } from "./status.ts";
 
 /**
@@ -39,6 +47,12 @@ const WHAT_TO_TRY: Record<Exclude<JobError["code"], "needs_confirmation">, strin
   downloader_missing: "Try again later, once the admin has installed it.",
   timeout: "Try a smaller album or playlist, or try again later.",
   rate_limited: "Spotify is limiting requests right now; try again later.",
+  spotify_not_found:
+    "Check the link opens in Spotify, or copy the songs to a playlist of your own.",
+  spotify_forbidden: "Try again once the admin has updated spotDL.",
+  ffmpeg_missing: "Try again later, once the admin has installed ffmpeg.",
+  youtube_blocked: "Try again later.",
+  network: "Try again in a few minutes.",
   no_results: "Check the link, or try another track.",
   interrupted: "Send the link again with /download.",
   cancelled: "Send the link again with /download to start over.",
@@ -64,34 +78,36 @@ function failedSummary(job: Job): string {
   return lines.join("\n");
 }
 
-/** Bullet lines for failed tracks: at most ten, within a character budget, then "…and N more". */
-function failedList(names: string[]): string[] {
-  const lines: string[] = [];
-  let used = 0;
-  for (const name of names) {
-    const line = `• ${safe(name, MAX_TRACK)}`;
-    if (lines.length === MAX_FAILED_LISTED || used + line.length > MAX_FAILED_CHARS) break;
-    lines.push(line);
-    used += line.length + 1;
-  }
-  const more = names.length - lines.length;
-  if (more > 0) lines.push(`…and ${more} more`);
-  return lines;
-}
-
 function succeededSummary(job: Job, links: FileLink[]): string {
   const result = job.result;
   const files = result?.files ?? [];
   const p = job.progress;
   const downloaded = p.done === 0 && files.length > 0 ? files.length : p.done;
-  const total = p.total ?? Math.max(downloaded + p.skipped + p.failed, files.length);
+  const total = p.total ??
+    Math.max(downloaded + p.skipped + p.skippedExplicit + p.failed, files.length);
   const title = titleOf(job);
   const what = title ? `<b>${safe(title, MAX_TITLE)}</b>` : `Your ${job.kind}`;
   const head: string[] = [
     `✅ ${what} — ${total} ${total === 1 ? "track" : "tracks"}`,
-    `${downloaded} downloaded · ${p.skipped} skipped · ${p.failed} failed`,
+    [
+      `${downloaded} downloaded`,
+      `${p.skipped} skipped`,
+      ...(p.skippedExplicit > 0 ? [`${p.skippedExplicit} explicit skipped`] : []),
+      `${p.failed} failed`,
+    ].join(" · "),
   ];
-  if (p.failedTracks.length > 0) head.push("Failed:", ...failedList(p.failedTracks));
+  if (p.failed > 0) {
+    head.push(
+      "Failed:",
+      ...failureLines(p.failures, p.failed, {
+        max: MAX_FAILED_LISTED,
+        maxChars: MAX_FAILED_CHARS,
+        maxName: MAX_TRACK,
+      }),
+    );
+  }
+  const unavailable = unavailableLine(p.unavailable);
+  if (unavailable) head.push(unavailable);
   if (result?.totalDurationSeconds !== undefined) {
     head.push(`🎧 Length: ${formatSeconds(result.totalDurationSeconds)}`);
   }

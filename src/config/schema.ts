@@ -12,13 +12,17 @@ import { z } from "zod";
 /** Public Telegram Bot API root; override with `TELEGRAM_API_ROOT` for a self-hosted server. */
 export const DEFAULT_API_ROOT = "https://api.telegram.org";
 
-/** Default downloader arguments: spotDL with one output file per song and line-based output. */
+/**
+ * Default downloader arguments: spotDL with one file per song. The output template is relative:
+ * spotDL runs inside the job's directory, and a template through a dot-directory would be
+ * rewritten by spotDL (`.local` → `local`). The flags the bot relies on are added after these
+ * (`spotdlFlags` in `src/downloader/subprocess.ts`).
+ */
 export const DEFAULT_DOWNLOADER_ARGS: readonly string[] = [
   "download",
   "{url}",
   "--output",
-  "{output_dir}/{artists} - {title}.{output-ext}",
-  "--simple-tui",
+  "{artists} - {title}.{output-ext}",
 ];
 
 const userId = z.number().int().positive();
@@ -92,6 +96,19 @@ const downloaderSchema = z.strictObject({
   kill_grace_seconds: z.number().min(0).max(300).default(10),
   /** Extra environment variables for the downloader process. */
   env: z.record(z.string(), z.string()).default({}),
+  /**
+   * Spotify waits up to this long are sat out by spotDL (the status shows it); a longer one
+   * pauses every job until it ends, and they continue by themselves.
+   */
+  spotify_wait_max_seconds: z.number().int().min(0).max(86_400).default(120),
+  /** spotDL's `--format`. */
+  audio_format: z.enum(["mp3", "m4a", "opus", "ogg", "flac", "wav"]).default("mp3"),
+  /** spotDL's `--bitrate`: e.g. "128k", "320k", or "auto" / "disable". */
+  bitrate: z.string().regex(/^(\d{2,3}k|auto|disable)$/, {
+    message: 'must be like "128k" or "320k", or "auto" / "disable"',
+  }).default("128k"),
+  /** spotDL's `--threads`: songs downloaded at once per job. */
+  threads: z.number().int().min(1).max(16).default(4),
 });
 
 const jobsSchema = z.strictObject({

@@ -38,7 +38,7 @@
  * @module
  */
 import { z } from "zod";
-import type { DownloaderEvent, OutputParser } from "./events.ts";
+import type { DownloaderEvent, OutputParser, SkipReason } from "./events.ts";
 import { stripAnsi } from "./ansi.ts";
 
 const count = z.number().int().min(0);
@@ -112,14 +112,26 @@ function toEvent(data: JsonLine): DownloaderEvent {
         ...(data.url !== undefined ? { sourceUrl: data.url } : {}),
       };
     case "skipped":
-      return { type: "skipped", name: data.name, reason: data.reason ?? "skipped" };
+      return { type: "skipped", name: data.name, reason: skipReason(data.reason) };
     case "error":
+      if (data.retry_after !== undefined) {
+        return data.retry_after > 0
+          ? { type: "rate_limit", retryAfterSeconds: data.retry_after }
+          : { type: "rate_limit" };
+      }
       return {
         type: "error",
         errorClass: data.class ?? "Error",
         message: data.message,
         ...(data.track !== undefined ? { track: data.track } : {}),
-        ...(data.retry_after !== undefined ? { retryAfterSeconds: data.retry_after } : {}),
       };
   }
+}
+
+/** The protocol's free-text reason as one of the kinds the summary counts. */
+function skipReason(reason: string | undefined): SkipReason {
+  if (reason === undefined) return "other";
+  if (/exist|duplicate/i.test(reason)) return "exists";
+  if (/explicit/i.test(reason)) return "explicit";
+  return /skip file/i.test(reason) ? "skip_file" : "other";
 }

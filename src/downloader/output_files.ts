@@ -44,6 +44,8 @@ interface FoundFile {
   name: string;
   path: string;
   size: number;
+  /** Last written, epoch ms (0 when unknown). */
+  mtime: number;
 }
 
 /**
@@ -105,6 +107,28 @@ export async function removePartialFiles(dir: string): Promise<string[]> {
   return removed;
 }
 
+/**
+ * Prepares the directory of a run that continues an earlier one: songs last written before
+ * `completeBefore` (epoch ms) are complete and stay (the downloader skips them); anything written
+ * later may have been cut off and goes, and so do unfinished and hidden files. Returns how many
+ * songs were kept.
+ */
+export async function keepCompleteSongs(dir: string, completeBefore: number): Promise<number> {
+  let kept = 0;
+  for await (const file of walkFiles(dir, "", true)) {
+    if (isAudioFile(file.name) && file.mtime > 0 && file.mtime <= completeBefore) {
+      kept++;
+      continue;
+    }
+    try {
+      await Deno.remove(file.path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  return kept;
+}
+
 function isAudioFile(name: string): boolean {
   const base = name.slice(name.lastIndexOf("/") + 1);
   if (base.startsWith(".") || isPartialFile(name)) return false;
@@ -138,7 +162,7 @@ async function* walkFiles(
       yield* walkFiles(path, name, includeHidden);
     } else if (entry.isFile) {
       const info = await Deno.stat(path).catch(() => null);
-      if (info) yield { name, path, size: info.size };
+      if (info) yield { name, path, size: info.size, mtime: info.mtime?.getTime() ?? 0 };
     }
   }
 }

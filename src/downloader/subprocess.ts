@@ -102,13 +102,36 @@ export class SubprocessDownloader implements Downloader {
     const outputDir = resolvePath(request.outputDir);
     await Deno.mkdir(outputDir, { recursive: true });
     const args = buildArgs(this.#options.args, { url: request.url, output_dir: outputDir });
+    // A HOME of its own per run: spotDL's temp files, caches and any config.json it would read
+    // (one setting there can change every line the bot relies on) stay with this run.
+    const home = runHome(outputDir);
+    await Deno.mkdir(home, { recursive: true });
+    try {
+      return await this.#spawn(path, args, outputDir, home, request);
+    } finally {
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    }
+  }
 
+  async #spawn(
+    path: string,
+    args: string[],
+    outputDir: string,
+    home: string,
+    request: DownloadRequest,
+  ): Promise<DownloadOutcome> {
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(path, {
         args,
         cwd: outputDir,
-        env: { ...DEFAULT_CHILD_ENV, ...this.#options.env },
+        env: {
+          ...DEFAULT_CHILD_ENV,
+          HOME: home,
+          XDG_CONFIG_HOME: `${home}/.config`,
+          XDG_CACHE_HOME: `${home}/.cache`,
+          ...this.#options.env,
+        },
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
@@ -145,6 +168,20 @@ export class SubprocessDownloader implements Downloader {
       tail.push(line);
       if (tail.length > STDERR_TAIL_LINES) tail.shift();
     };
+    const emit = (events: DownloaderEvent[], source: "stdout" | "stderr") => {
+      for (const event of events) {
+        const detail = eventDetail(event);
+        if (source === "stdout" && detail !== undefined) remember(detail);
+        if (event.type === "unknown") {
+          this.#logger.debug("downloader output", { source, line: event.line });
+        }
+        try {
+          request.onEvent(event);
+        } catch (error) {
+          this.#logger.warn("downloader event handler failed", { error: errorText(error) });
+        }
+      }
+    };
     const handle = (raw: string, source: "stdout" | "stderr") => {
       const line = stripAnsi(raw).trimEnd();
       if (source === "stderr" && line.trim() !== "") remember(line);
@@ -155,17 +192,7 @@ export class SubprocessDownloader implements Downloader {
         this.#logger.warn("downloader output parser failed", { error: errorText(error), line });
         events = [{ type: "unknown", line }];
       }
-      for (const event of events) {
-        if (source === "stdout" && (event.type === "unknown" || event.type === "error")) {
-          remember(line);
-        }
-        if (event.type === "unknown") this.#logger.debug("downloader output", { source, line });
-        try {
-          request.onEvent(event);
-        } catch (error) {
-          this.#logger.warn("downloader event handler failed", { error: errorText(error) });
-        }
-      }
+      emit(events, source);
     };
 
     let exited = false;
@@ -208,6 +235,7 @@ export class SubprocessDownloader implements Downloader {
       drainAbort.abort();
       await readers;
     }
+    emit(parser.flush?.() ?? [], "stdout");
 
     const outcome: DownloadOutcome = stopReason === null
       ? { kind: "exited", exitCode: status.code, stderrTail: tail }
@@ -238,6 +266,21 @@ export class SubprocessDownloader implements Downloader {
 }
 
 const USE_PROCESS_GROUPS = Deno.build.os !== "windows";
+
+/** The text an event adds to the outcome's tail of lines (failures and unrecognised lines). */
+function eventDetail(event: DownloaderEvent): string | undefined {
+  switch (event.type) {
+    case "unknown":
+      return event.line;
+    case "error":
+    case "fatal":
+      return `${event.errorClass}: ${event.message}`;
+    case "song_error":
+      return `${event.songUrl} - ${event.errorClass}: ${event.message}`;
+    default:
+      return undefined;
+  }
+}
 
 function signalGroup(pid: number, signal: Deno.Signal): boolean {
   try {
@@ -292,14 +335,41 @@ function envPath(): string | undefined {
   }
 }
 
+/** The HOME directory of the run writing into `outputDir`: beside it, never inside. */
+export function runHome(outputDir: string): string {
+  return `${outputDir.replace(/\/+$/, "")}.home`;
+}
+
+/**
+ * The spotDL flags every run gets after the configured arguments (so they win): the output the
+ * parser reads (`--simple-tui`, `--log-level INFO`, `--print-errors`) and the audio settings.
+ */
+export function spotdlFlags(downloader: Config["downloader"]): string[] {
+  return [
+    "--simple-tui",
+    "--log-level",
+    "INFO",
+    "--print-errors",
+    "--format",
+    downloader.audio_format,
+    "--bitrate",
+    downloader.bitrate,
+    "--threads",
+    String(downloader.threads),
+  ];
+}
+
 /** The configured downloader (`[downloader]` in the config file). */
 export function downloaderFromConfig(
   config: Pick<Config, "downloader">,
   logger?: DownloaderLogger,
 ): SubprocessDownloader {
+  const { downloader } = config;
   return new SubprocessDownloader({
-    command: config.downloader.command,
-    args: config.downloader.args,
+    command: downloader.command,
+    args: downloader.output_format === "spotdl"
+      ? [...downloader.args, ...spotdlFlags(downloader)]
+      : downloader.args,
     format: config.downloader.output_format,
     timeoutMs: config.downloader.timeout_minutes * 60_000,
     killGraceMs: config.downloader.kill_grace_seconds * 1000,

@@ -74,6 +74,64 @@ export function downloaderFailedError(exitCode: number, detail: string): JobErro
   };
 }
 
+/** How a whole run failed, from the last line of the downloader's traceback. */
+export function fatalError(errorClass: string, message: string, detail: string): JobError {
+  const text = `${errorClass}: ${message}`;
+  if (/ffmpeg/i.test(errorClass) && /not installed|not found/i.test(message)) {
+    return {
+      code: "ffmpeg_missing",
+      userMessage: "The server cannot convert audio right now (ffmpeg is missing). " +
+        "Please tell the bot's admin.",
+      detail,
+    };
+  }
+  if (/blocked by YouTube Music/i.test(message)) {
+    return {
+      code: "youtube_blocked",
+      userMessage: "YouTube Music is blocking the server right now, so nothing can be " +
+        "downloaded. Please try again later, or tell the bot's admin if it lasts.",
+      detail,
+    };
+  }
+  if (/Spotify/i.test(errorClass) && /\b404\b|404 error responses/.test(message)) {
+    return {
+      code: "spotify_not_found",
+      userMessage: "Spotify does not serve this link: the playlist is private or deleted, or it " +
+        "is one of Spotify's own playlists that its API no longer serves. " +
+        "A copy saved to your own public playlist works.",
+      detail,
+    };
+  }
+  if (/Spotify/i.test(errorClass) && /status:\s*403|\bForbidden\b/.test(message)) {
+    return {
+      code: "spotify_forbidden",
+      userMessage: "Spotify refused the request: the server's spotDL needs an update for " +
+        "Spotify's recent API changes. Please tell the bot's admin.",
+      detail,
+    };
+  }
+  if (/Spotify/i.test(errorClass) && /\b429\b/.test(message)) {
+    return rateLimitedError(undefined, detail);
+  }
+  if (NETWORK.test(text)) {
+    return {
+      code: "network",
+      userMessage: "The server could not reach Spotify or YouTube (a network problem). " +
+        "Please try again in a few minutes.",
+      detail,
+    };
+  }
+  return {
+    code: "downloader_failed",
+    userMessage: "The downloader stopped with an error. Please try again later.",
+    detail: `${text}; ${detail}`,
+  };
+}
+
+/** Errors of an unreachable network, as Python's requests and urllib3 word them. */
+const NETWORK =
+  /ConnectionError|Max retries exceeded|Failed to establish a new connection|Read timed out|Temporary failure in name resolution|Name or service not known|Network is unreachable/i;
+
 /** The downloader finished but produced no file. */
 export function noResultsError(): JobError {
   return {

@@ -8,7 +8,7 @@
 import { retryCas } from "../kv/cas.ts";
 import { leaseKey } from "../kv/keys.ts";
 import { type Job, type JobProgress, type JobResult, jobSchema } from "./model.ts";
-import { requeue } from "./queue.ts";
+import { requeue, type RequeueOptions } from "./queue.ts";
 import { commitFinal, type JobTimings, readJob } from "./store.ts";
 import type { Verdict } from "./verdict.ts";
 
@@ -85,13 +85,17 @@ export type RequeueResult =
  * releases its lease. A job whose cancel was requested meanwhile is left for the caller to
  * finish as cancelled.
  */
-export function requeueStopped(deps: FinishDeps, run: HeldRun): Promise<RequeueResult> {
+export function requeueStopped(
+  deps: FinishDeps,
+  run: HeldRun,
+  options: RequeueOptions = {},
+): Promise<RequeueResult> {
   const { kv } = deps;
   return retryCas(`re-queueing job ${run.jobId}`, async (): Promise<RequeueResult | undefined> => {
     const entry = await readJob(kv, run.jobId);
     if (entry === null || entry.job.state !== "running") return { kind: "gone" };
     if (entry.job.cancelRequested) return { kind: "cancel_requested" };
-    const queued = await requeue(kv, entry, run.leaseVersionstamp, deps.now());
+    const queued = await requeue(kv, entry, run.leaseVersionstamp, deps.now(), options);
     if (queued !== undefined) return { kind: "queued", job: queued };
     return await stillLeased(kv, run) ? undefined : { kind: "gone" };
   });

@@ -19,22 +19,46 @@ export function isFinal(state: JobState): boolean {
   return FINAL_STATES.includes(state);
 }
 
+/** A song that failed, with why, as far as the downloader said. */
+export const songFailureSchema = z.object({
+  /** The song ("Artist - Title"), when the downloader named it. */
+  name: z.string().max(300).optional(),
+  /** Why, for people ("no matching audio found"). */
+  reason: z.string().max(200),
+});
+/** A failed song. */
+export type SongFailure = z.infer<typeof songFailureSchema>;
+
 /** Live progress, derived from downloader events. */
 export const jobProgressSchema = z.object({
   /** Songs announced by the downloader (`Found N songs`), when known. */
   total: z.number().int().min(0).optional(),
   /** Playlist/album/track name from `Found N songs in <name>`, when known (shown while running). */
   title: z.string().optional(),
+  /** Songs finished (`Downloaded …`), including files kept from an earlier attempt. */
   done: z.number().int().min(0).default(0),
+  /** Songs whose file was already there (from another job or download). */
   skipped: z.number().int().min(0).default(0),
+  /** Explicit songs the downloader was told to skip. */
+  skippedExplicit: z.number().int().min(0).default(0),
+  /** List items that cannot be downloaded at all (local files, podcast episodes); not in `total`. */
+  unavailable: z.number().int().min(0).default(0),
   failed: z.number().int().min(0).default(0),
   /** 0-100. */
   percent: z.number().min(0).max(100).default(0),
   /** Song being worked on and what is happening to it ("Downloading", "Converting", …). */
   current: z.string().optional(),
   currentStatus: z.string().optional(),
-  /** Names of songs that failed, for the summary. */
-  failedTracks: z.array(z.string()).default([]),
+  /** Songs started and not finished yet, oldest first (a failure that names no song is one). */
+  inFlight: z.array(z.string()).default([]),
+  /** Failed songs, in the order they failed, for the summary. */
+  failures: z.array(songFailureSchema).default([]),
+  /** Spotify asked the downloader to wait until then (epoch ms); it carries on by itself. */
+  waitingUntil: z.number().optional(),
+  /** Wall-clock time of the last finished song (epoch ms), for resuming after a crash. */
+  lastSongAt: z.number().optional(),
+  /** This attempt continues an earlier one: files already there are songs done before. */
+  resumed: z.boolean().default(false),
 });
 /** Progress of a job. */
 export type JobProgress = z.infer<typeof jobProgressSchema>;
@@ -67,6 +91,11 @@ export const jobErrorSchema = z.object({
     "downloader_missing",
     "timeout",
     "rate_limited",
+    "spotify_not_found",
+    "spotify_forbidden",
+    "ffmpeg_missing",
+    "youtube_blocked",
+    "network",
     "no_results",
     "interrupted",
     "cancelled",
@@ -107,6 +136,13 @@ export const jobSchema = z.object({
    * confirmed it (so pressing the button again returns that job instead of a third one).
    */
   confirmedAs: z.string().regex(JOB_ID_PATTERN).optional(),
+  /** Stopped by a long Spotify rate limit: waits in the queue until then (epoch ms). */
+  pausedUntil: z.number().optional(),
+  /**
+   * Files of an earlier attempt last written before this (epoch ms) are complete and kept when the
+   * job starts again; later ones may be cut off and are removed.
+   */
+  filesCompleteBefore: z.number().optional(),
   /** The chat message that shows this job's progress (edited in place). */
   statusMessageId: z.number().int().optional(),
   progress: jobProgressSchema.prefault({}),

@@ -19,6 +19,7 @@ import {
   queueKey,
   queuePrefix,
   runningKey,
+  spotifyCooldownKey,
 } from "../kv/keys.ts";
 import type { Job } from "./model.ts";
 import { initialProgress } from "./progress.ts";
@@ -109,6 +110,7 @@ export function claimNext(kv: Deno.Kv, options: ClaimOptions): Promise<Claim | n
   return retryCas("claim", async () => {
     const [head] = await listQueue(kv, 1);
     if (head === undefined) return null;
+    if (await spotifyPausedUntil(kv, now) !== undefined) return null;
     const counter = await kv.get(leaseClockKey());
     if ((await liveLeases(kv, now)).length >= maxConcurrent) return null;
     const entry = await readJob(kv, head.jobId);
@@ -141,10 +143,41 @@ function startedJob(entry: JobEntry, now: number): Job {
     attempts: entry.job.attempts + 1,
     startedAt: now,
     updatedAt: now,
+    pausedUntil: undefined,
     progress: initialProgress(),
     result: undefined,
     error: undefined,
   };
+}
+
+const cooldownSchema = z.object({ until: z.number() });
+
+/** When Spotify's long pause ends, if one is on (shared by every instance); else undefined. */
+export async function spotifyPausedUntil(kv: Deno.Kv, now: number): Promise<number | undefined> {
+  const entry = await kv.get(spotifyCooldownKey());
+  const parsed = cooldownSchema.safeParse(entry.value);
+  return parsed.success && parsed.data.until > now ? parsed.data.until : undefined;
+}
+
+/** Starts (or extends) Spotify's shared pause until `until`. */
+export async function pauseForSpotify(kv: Deno.Kv, until: number, now: number): Promise<void> {
+  await retryCas("spotify pause", async () => {
+    const entry = await kv.get(spotifyCooldownKey());
+    const current = cooldownSchema.safeParse(entry.value);
+    if (current.success && current.data.until >= until) return true;
+    const res = await kv.atomic().check(entry)
+      .set(spotifyCooldownKey(), { until }, { expireIn: Math.max(1, until - now) })
+      .commit();
+    return res.ok ? true : undefined;
+  });
+}
+
+/** How a job goes back to the queue. */
+export interface RequeueOptions {
+  /** Spotify's pause: the job says it waits until then. */
+  pausedUntil?: number;
+  /** Files of this attempt last written before this are complete (kept for the next attempt). */
+  filesCompleteBefore?: number;
 }
 
 /**
@@ -158,12 +191,15 @@ export async function requeue(
   entry: JobEntry,
   leaseVersionstamp: string | null,
   now: number,
+  options: RequeueOptions = {},
 ): Promise<Job | undefined> {
   const job: Job = {
     ...entry.job,
     state: "queued",
     startedAt: undefined,
     updatedAt: now,
+    pausedUntil: options.pausedUntil,
+    filesCompleteBefore: options.filesCompleteBefore ?? entry.job.filesCompleteBefore,
     progress: initialProgress(),
   };
   const res = await kv.atomic()

@@ -105,7 +105,9 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<RecoveryRe
       await observer.onFinished(final);
       continue;
     }
-    const queued = await requeue(kv, entry, leaseEntry.versionstamp, now);
+    const queued = await requeue(kv, entry, leaseEntry.versionstamp, now, {
+      filesCompleteBefore: job.progress.lastSongAt,
+    });
     if (queued === undefined) continue;
     report.requeued.push(job.id);
     deps.logger.info("re-queued an interrupted job", props);
@@ -131,10 +133,15 @@ export interface SweepDeps {
 export async function sweepOutputs(deps: SweepDeps): Promise<string[]> {
   const removed: string[] = [];
   let names: string[];
+  const homes: string[] = [];
   try {
     names = [];
     for await (const item of Deno.readDir(deps.downloadsDir)) {
-      if (item.isDirectory && isJobId(item.name)) names.push(item.name);
+      if (!item.isDirectory) continue;
+      if (isJobId(item.name)) names.push(item.name);
+      else if (item.name.endsWith(".home") && isJobId(item.name.slice(0, -5))) {
+        homes.push(item.name.slice(0, -5));
+      }
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return removed;
@@ -148,6 +155,13 @@ export async function sweepOutputs(deps: SweepDeps): Promise<string[]> {
         (job.state !== "succeeded" || isExpired(job, deps.now, deps.retentionMs)));
     if (!stale) continue;
     if (await removeJobFiles(deps.downloadsDir, id, deps.logger)) removed.push(id);
+  }
+  // A run's own HOME is removed when the run ends; one left by a crash goes once the job is
+  // not running.
+  for (const id of homes) {
+    if ((await readJob(deps.kv, id))?.job.state === "running") continue;
+    await Deno.remove(`${deps.downloadsDir.replace(/\/+$/, "")}/${id}.home`, { recursive: true })
+      .catch(() => {});
   }
   if (removed.length > 0) {
     deps.logger.info("removed old download directories", { count: removed.length });

@@ -17,10 +17,11 @@ import {
   noResultsError,
 } from "./errors.ts";
 import { jobOutputDir, removeJobFiles, removeOutputDir } from "./files.ts";
+import { keepCompleteSongs } from "../downloader/output_files.ts";
 import { requeueStopped, stillLeased, storeFinal } from "./finish.ts";
 import type { Job, JobFile, JobProgress, JobResult } from "./model.ts";
-import { applyEvent, isRateLimit } from "./progress.ts";
-import type { Claim } from "./queue.ts";
+import { applyEvent, settleProgress } from "./progress.ts";
+import { type Claim, pauseForSpotify } from "./queue.ts";
 import type { JobObserver } from "./service.ts";
 import type { JobTimings } from "./store.ts";
 import { RunRecord } from "./run_record.ts";
@@ -40,6 +41,8 @@ export interface JobMetricsSink {
   setQueueDepth(n: number): void;
   /** Jobs running in this instance. */
   setRunning(n: number): void;
+  /** Spotify asked to wait this long. */
+  spotifyRateLimited?(retryAfterSeconds: number): void;
 }
 
 /** What a job's output directory holds, as measured after a successful run. */
@@ -91,7 +94,7 @@ export class JobRun {
     this.#deps = deps;
     this.job = claim.job;
     this.#progress = claim.job.progress;
-    this.#facts = { kind: claim.job.kind, rateLimited: false };
+    this.#facts = { kind: claim.job.kind };
     this.#record = new RunRecord(deps, claim.job.id, claim.leaseVersionstamp, {
       progress: () => this.#progress,
       stored: (job) => this.#absorb(job),
@@ -125,8 +128,7 @@ export class JobRun {
     if (this.job.cancelRequested) this.abort("cancel");
     let outcome: RunOutcome;
     try {
-      await removeOutputDir(deps.downloadsDir, id);
-      await Deno.mkdir(dir, { recursive: true });
+      await this.#prepareDirectory(dir);
       const running = deps.downloader.run({
         url: this.job.url,
         outputDir: dir,
@@ -150,6 +152,25 @@ export class JobRun {
     }
   }
 
+  /**
+   * A fresh directory, or, for a job that continues an earlier attempt, the directory with that
+   * attempt's complete songs kept (the downloader skips them) and the rest removed.
+   */
+  async #prepareDirectory(dir: string): Promise<void> {
+    const completeBefore = this.job.filesCompleteBefore;
+    let kept = 0;
+    if (completeBefore === undefined) await removeOutputDir(this.#deps.downloadsDir, this.job.id);
+    else kept = await keepCompleteSongs(dir, completeBefore);
+    await Deno.mkdir(dir, { recursive: true });
+    if (kept > 0) {
+      this.#progress = { ...this.#progress, resumed: true };
+      this.#deps.logger.info("continuing a job with the songs it had", {
+        job_id: this.job.id,
+        kept,
+      });
+    }
+  }
+
   #onEvent(event: DownloaderEvent): void {
     if (event.type === "unknown") {
       this.#deps.logger.debug("unrecognised downloader output", {
@@ -163,16 +184,39 @@ export class JobRun {
       this.#facts.tooManyTracks ??= event.total;
       this.abort("needs_confirmation");
     }
-    if (event.type === "error" && isRateLimit(event)) {
-      this.#facts.rateLimited = true;
-      this.#facts.retryAfterSeconds ??= event.retryAfterSeconds;
-      this.abort("rate_limited");
+    if (event.type === "fatal") this.#facts.fatal = event;
+    let next = applyEvent(this.#progress, event);
+    if (event.type === "rate_limit") next = this.#spotifyWait(next, event.retryAfterSeconds);
+    else if (next.waitingUntil !== undefined && event.type !== "complete") {
+      next = { ...next, waitingUntil: undefined };
     }
-    const next = applyEvent(this.#progress, event);
+    if (event.type === "downloaded") next = { ...next, lastSongAt: Date.now() };
     if (JSON.stringify(next) === JSON.stringify(this.#progress)) return;
     this.#progress = next;
     this.#notify();
     this.#record.progressChanged();
+  }
+
+  /**
+   * Spotify asked the downloader to wait. A short wait (up to
+   * `downloader.spotify_wait_max_seconds`) is shown while the downloader sits it out; a longer
+   * one stops the run, pauses every job in the store until it ends, and this job waits in the
+   * queue with what it has. Without a number (spotipy prints `None` for a 404) it is no wait.
+   */
+  #spotifyWait(progress: JobProgress, seconds: number | undefined): JobProgress {
+    if (seconds === undefined) return progress;
+    const until = this.#deps.now() + seconds * 1000;
+    this.#deps.logger.warn("Spotify asked to wait", {
+      job_id: this.job.id,
+      retry_after_s: seconds,
+    });
+    this.#deps.metrics?.spotifyRateLimited?.(seconds);
+    if (seconds <= this.#deps.config.downloader.spotify_wait_max_seconds) {
+      return { ...progress, waitingUntil: until };
+    }
+    this.#facts.pauseUntil = Math.max(this.#facts.pauseUntil ?? 0, until);
+    this.abort("spotify_pause");
+    return progress;
   }
 
   /** Whether an announced song count stops an unconfirmed job to ask the user first. */
@@ -216,11 +260,13 @@ export class JobRun {
       logger.warn("abandoned a job whose lease was taken over", { job_id: id });
       return;
     }
-    if (outcome.kind === "cancelled" && this.#facts.stopReason === "shutdown") {
-      await this.#requeueAfterShutdown();
+    const stop = this.#facts.stopReason;
+    if (outcome.kind === "cancelled" && (stop === "shutdown" || stop === "spotify_pause")) {
+      await this.#requeueStopped();
       return;
     }
     this.#logOutcome(outcome);
+    this.#progress = settleProgress(this.#progress);
     const verdict = verdictOf(outcome, this.#facts, {
       timeoutMinutes: this.#deps.config.downloader.timeout_minutes,
       confirmAboveTracks: this.#deps.config.jobs.confirm_above_tracks,
@@ -291,21 +337,35 @@ export class JobRun {
   }
 
   /**
-   * Puts a job stopped by shutdown back in the queue. Its partial files go first, while this
-   * worker still holds the lease (once queued, another instance may claim it and use the directory).
+   * Puts a job stopped by shutdown or a Spotify pause back in the queue, keeping its complete
+   * songs (written before its last finished song) for the next attempt; the rest of its files go
+   * first, while this worker still holds the lease (once queued, another instance may claim it).
    */
-  async #requeueAfterShutdown(): Promise<void> {
+  async #requeueStopped(): Promise<void> {
     const deps = this.#deps;
     const id = this.job.id;
+    const completeBefore = this.#progress.lastSongAt ?? this.job.filesCompleteBefore;
     if (await stillLeased(deps.kv, this.#held)) {
-      await removeJobFiles(deps.downloadsDir, id, deps.logger);
+      const dir = jobOutputDir(deps.downloadsDir, id);
+      if (completeBefore === undefined) await removeJobFiles(deps.downloadsDir, id, deps.logger);
+      else await keepCompleteSongs(dir, completeBefore);
     }
-    const outcome = await requeueStopped(deps, this.#held);
+    const pausedUntil = this.#facts.pauseUntil;
+    if (pausedUntil !== undefined) await pauseForSpotify(deps.kv, pausedUntil, deps.now());
+    const outcome = await requeueStopped(deps, this.#held, {
+      pausedUntil,
+      filesCompleteBefore: completeBefore,
+    });
     if (outcome.kind === "cancel_requested") {
       await this.#finish({ state: "cancelled", error: CANCELLED_ERROR }, undefined);
     } else if (outcome.kind === "queued") {
       deps.observer.onUpdate(outcome.job);
-      deps.logger.info("job put back in the queue for the next start", { job_id: id });
+      deps.logger.info(
+        pausedUntil === undefined
+          ? "job put back in the queue for the next start"
+          : "job paused until Spotify's limit ends",
+        { job_id: id, paused_until: pausedUntil },
+      );
     }
   }
 }

@@ -9,9 +9,9 @@ import {
   CANCELLED_ERROR,
   downloaderFailedError,
   downloaderMissingError,
+  fatalError,
   internalError,
   needsConfirmationError,
-  rateLimitedError,
   stderrDetail,
   timeoutError,
 } from "./errors.ts";
@@ -25,18 +25,19 @@ export type StopReason =
   | "cancel"
   | "shutdown"
   | "lease_lost"
-  | "rate_limited"
+  | "spotify_pause"
   | "needs_confirmation";
 
 /** What the worker noticed during the run. */
 export interface RunFacts {
   kind: Job["kind"];
   stopReason?: StopReason;
-  /** Spotify rate limiting was reported; `retryAfterSeconds` when it said how long. */
-  rateLimited: boolean;
-  retryAfterSeconds?: number;
   /** Songs announced above the confirmation limit in an unconfirmed job. */
   tooManyTracks?: number;
+  /** Why the whole run failed, as the downloader's traceback ended. */
+  fatal?: { errorClass: string; message: string };
+  /** Spotify asked for a pause longer than the downloader should sit out: until then (epoch ms). */
+  pauseUntil?: number;
 }
 
 /** The settings a verdict depends on. */
@@ -65,14 +66,13 @@ export function verdictOf(
       needsConfirmationError(facts.kind, facts.tooManyTracks, settings.confirmAboveTracks),
     );
   }
-  if (facts.rateLimited) {
-    return failed(rateLimitedError(facts.retryAfterSeconds, stderrDetail(outcome.stderrTail)));
-  }
   if (outcome.kind === "cancelled") return { state: "cancelled", error: CANCELLED_ERROR };
   if (outcome.kind === "timeout") {
     return failed(timeoutError(settings.timeoutMinutes, stderrDetail(outcome.stderrTail)));
   }
   if (outcome.exitCode !== 0) {
+    const detail = `exit code ${outcome.exitCode}; ${stderrDetail(outcome.stderrTail)}`;
+    if (facts.fatal) return failed(fatalError(facts.fatal.errorClass, facts.fatal.message, detail));
     return failed(downloaderFailedError(outcome.exitCode, stderrDetail(outcome.stderrTail)));
   }
   return { state: "succeeded" };

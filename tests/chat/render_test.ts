@@ -241,7 +241,7 @@ function succeeded(overrides: JobInput = {}): Job {
       done: 11,
       failed: 1,
       percent: 100,
-      failedTracks: ["Band – Lost Song"],
+      failures: [{ name: "Band – Lost Song", reason: "no matching audio found" }],
     },
     result: {
       title: "Road Trip",
@@ -265,7 +265,7 @@ Deno.test("renderSummary() of a succeeded playlist shows counts, failures, lengt
       "✅ <b>Road Trip</b> — 12 tracks",
       "11 downloaded · 0 skipped · 1 failed",
       "Failed:",
-      "• Band – Lost Song",
+      "• Band – Lost Song — no matching audio found",
       "🎧 Length: 50 min",
       "💾 Size: 45.3 MB",
       "⏱ Took 3 min",
@@ -300,16 +300,24 @@ Deno.test("renderSummary() presents a single link for many files as the whole se
 });
 
 Deno.test("renderSummary() lists ten failed tracks, then how many more", () => {
-  const failedTracks = Array.from({ length: 25 }, (_, i) => `Track ${i}`);
-  const job = succeeded({ progress: { total: 30, done: 5, failed: 25, failedTracks } });
+  const failures = Array.from({ length: 25 }, (_, i) => ({
+    name: `Track ${i}`,
+    reason: "no matching audio found",
+  }));
+  const job = succeeded({ progress: { total: 30, done: 5, failed: 25, failures } });
   const text = renderSummary(job, { links: [], now: T0 });
-  assertStringIncludes(text, "• Track 9\n…and 15 more");
+  assertStringIncludes(text, "• Track 9 — no matching audio found\n…and 15 more");
   assertNotMatch(text, /Track 10\b/);
 });
 
 Deno.test("renderSummary() escapes HTML in titles, track names and link names", () => {
   const job = succeeded({
-    progress: { total: 1, done: 0, failed: 1, failedTracks: ["<b>bad</b> & co"] },
+    progress: {
+      total: 1,
+      done: 0,
+      failed: 1,
+      failures: [{ name: "<b>bad</b> & co", reason: "no matching audio found" }],
+    },
     result: { title: "<script>&", files: [], totalBytes: 0 },
   });
   const text = renderSummary(job, {
@@ -327,13 +335,16 @@ Deno.test("renderSummary() escapes HTML in titles, track names and link names", 
 
 Deno.test("renderSummary() stays under the limit with 500 failed tracks, 300 files and huge names", () => {
   const huge = '&<>"'.repeat(2_000);
-  const failedTracks = Array.from({ length: 500 }, (_, i) => `${huge} ${i}`);
+  const failures = Array.from(
+    { length: 500 },
+    (_, i) => ({ name: `${huge} ${i}`.slice(0, 300), reason: "no matching audio found" }),
+  );
   const files = Array.from(
     { length: 300 },
     (_, i) => ({ name: `${huge}${i}.mp3`, size: 9_000_000 }),
   );
   const job = succeeded({
-    progress: { title: huge, total: 800, done: 300, failed: 500, failedTracks },
+    progress: { title: huge, total: 800, done: 300, failed: 500, failures },
     result: { title: huge, files, totalBytes: 2_700_000_000 },
   });
   const links = files.map((f, i) => ({ name: f.name, url: `https://dl.example/${i}?a=1&b=2` }));
@@ -490,4 +501,37 @@ Deno.test("renderJobLine() shows id, state, kind, title and age", () => {
     "<code>abc123</code> · failed · playlist · 2 min ago",
   );
   assertMatch(renderJobLine(running({ title: "<x>" }), undefined, T0), /<b>&lt;x&gt;<\/b>/);
+});
+
+Deno.test("renderSummary() counts explicit skips and says why list items could not be downloaded", () => {
+  const text = renderSummary(
+    succeeded({
+      progress: { total: 7, done: 4, skippedExplicit: 1, failed: 2, unavailable: 2, percent: 100 },
+    }),
+    { links: [], now: T0 },
+  );
+  assertStringIncludes(text, "4 downloaded · 0 skipped · 1 explicit skipped · 2 failed");
+  assertStringIncludes(
+    text,
+    "2 items of the list cannot be downloaded (local files or podcast episodes).",
+  );
+});
+
+Deno.test("renderStatus() shows a short Spotify wait and a long Spotify pause", () => {
+  const running = makeJob({
+    state: "running",
+    startedAt: T0,
+    progress: { total: 2, done: 1, percent: 50, waitingUntil: T0 + 29_000 },
+  });
+  assertStringIncludes(
+    renderStatus(running, { now: T0 }).text,
+    "⏳ Spotify asked us to wait 29 s…; the download goes on by itself.",
+  );
+  const paused = makeJob({ state: "queued", pausedUntil: Date.UTC(2025, 0, 1, 14, 20) });
+  const status = renderStatus(paused, { now: T0, position: 1 });
+  assertStringIncludes(
+    status.text,
+    "is paused by Spotify until 14:20 UTC; it will continue by itself (position 1).",
+  );
+  assertEquals(status.replyMarkup, cancelKeyboard(paused.id), "it can still be cancelled");
 });

@@ -3,7 +3,7 @@ import { buildArgs, resolveExecutable } from "../../src/downloader/command.ts";
 import { DEFAULT_DOWNLOADER_ARGS } from "../../src/config/schema.ts";
 import { FAKE_SPOTDL } from "../_fixtures.ts";
 
-Deno.test("buildArgs fills {url} and {output_dir} and leaves spotDL's own placeholders", () => {
+Deno.test("buildArgs fills {url} and leaves spotDL's own placeholders; the default output is relative", () => {
   assertEquals(
     buildArgs(DEFAULT_DOWNLOADER_ARGS, {
       url: "https://open.spotify.com/playlist/abc",
@@ -13,8 +13,7 @@ Deno.test("buildArgs fills {url} and {output_dir} and leaves spotDL's own placeh
       "download",
       "https://open.spotify.com/playlist/abc",
       "--output",
-      "/data/jobs/j1/{artists} - {title}.{output-ext}",
-      "--simple-tui",
+      "{artists} - {title}.{output-ext}",
     ],
   );
 });
@@ -69,4 +68,14 @@ Deno.test("resolveExecutable resolves a relative path against the working direct
   const depth = Deno.cwd().split("/").filter((part) => part !== "").length;
   const relative = "../".repeat(depth) + expected.slice(1);
   assertEquals(await resolveExecutable(relative, ""), expected);
+});
+
+Deno.test("buildArgs fills {output_dir} inside an argument", () => {
+  assertEquals(
+    buildArgs(["--output", "{output_dir}/{title}.mp3"], { url: "u", output_dir: "/d" }),
+    [
+      "--output",
+      "/d/{title}.mp3",
+    ],
+  );
 });

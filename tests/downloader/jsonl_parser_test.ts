@@ -23,7 +23,7 @@ Deno.test("JsonLinesParser turns every protocol event into a downloader event", 
       { type: "skipped", name: "A - B", reason: "exists" },
     ]],
     ['{"event":"error","class":"RateLimit","message":"slow down","retry_after":123}', [
-      { type: "error", errorClass: "RateLimit", message: "slow down", retryAfterSeconds: 123 },
+      { type: "rate_limit", retryAfterSeconds: 123 },
     ]],
     ['{"event":"error","message":"boom","track":"A - B"}', [
       { type: "error", errorClass: "Error", message: "boom", track: "A - B" },

@@ -2,216 +2,179 @@ import { assertEquals } from "../_assert.ts";
 import type { DownloaderEvent } from "../../src/downloader/events.ts";
 import { SpotdlParser } from "../../src/downloader/spotdl_parser.ts";
 import { LineSplitter } from "../../src/downloader/lines.ts";
+import { applyEvent, initialProgress, settleProgress } from "../../src/jobs/progress.ts";
+import type { JobProgress } from "../../src/jobs/model.ts";
 
 const FIXTURES = new URL("../fixtures/spotdl_output/", import.meta.url);
 
+/** Every event of a transcript (output of tests/fixtures/fake_spotdl at 80 columns). */
 async function parseTranscript(name: string): Promise<DownloaderEvent[]> {
   const text = await Deno.readTextFile(new URL(name, FIXTURES));
-  const splitter = new LineSplitter();
-  const parser = new SpotdlParser();
-  return [...splitter.push(text), ...splitter.flush()].flatMap((line) => parser.parseLine(line));
+  return parseLines([...new LineSplitter().push(text)]);
 }
 
-Deno.test("SpotdlParser reads a playlist transcript, including titles that contain ': '", async () => {
-  assertEquals(await parseTranscript("playlist_ok.txt"), [
-    { type: "total", total: 4, title: "Today's Top Hits (Deluxe)", listKind: "Playlist" },
-    { type: "track", name: "Sabrina Carpenter - Espresso", status: "downloading" },
-    { type: "track", name: "Hans Zimmer - Interstellar: Main Theme", status: "downloading" },
-    { type: "track", name: "Sabrina Carpenter - Espresso", status: "embedding" },
-    { type: "track", name: "Sabrina Carpenter - Espresso", status: "done" },
-    { type: "complete", completed: 1, total: 4 },
+function parseLines(lines: string[]): DownloaderEvent[] {
+  const parser = new SpotdlParser();
+  return [...lines.flatMap((line) => parser.parseLine(line)), ...parser.flush()];
+}
+
+/** The progress a job ends with after these events. */
+function fold(events: DownloaderEvent[], start: JobProgress = initialProgress()): JobProgress {
+  return settleProgress(events.reduce(applyEvent, start));
+}
+
+const ofType = <T extends DownloaderEvent["type"]>(events: DownloaderEvent[], type: T) =>
+  events.filter((e): e is Extract<DownloaderEvent, { type: T }> => e.type === type);
+
+Deno.test("a playlist with every per-song case is counted by kind, with failures named and explained", async () => {
+  const events = await parseTranscript("every_case.txt");
+  assertEquals(ofType(events, "unknown"), [], "every line of the 80-column output is understood");
+  const p = fold(events);
+  assertEquals(
     {
-      type: "downloaded",
-      name: "Sabrina Carpenter - Espresso",
-      sourceUrl: "https://music.youtube.com/watch?v=eVli-tstM5E",
+      total: p.total,
+      done: p.done,
+      skipped: p.skipped,
+      explicit: p.skippedExplicit,
+      failed: p.failed,
+      unavailable: p.unavailable,
     },
-    { type: "track", name: "Hans Zimmer - Interstellar: Main Theme", status: "converting" },
-    { type: "track", name: "Hans Zimmer - Interstellar: Main Theme", status: "embedding" },
-    { type: "track", name: "Hans Zimmer - Interstellar: Main Theme", status: "done" },
-    { type: "complete", completed: 2, total: 4 },
-    {
-      type: "downloaded",
-      name: "Hans Zimmer - Interstellar: Main Theme",
-      sourceUrl: "https://music.youtube.com/watch?v=UDVtMYqUAyw",
-    },
-    {
-      type: "skipped",
-      name: "Billie Eilish - BIRDS OF A FEATHER",
-      reason: "file already exists (duplicate)",
-    },
-    { type: "track", name: "Billie Eilish - BIRDS OF A FEATHER", status: "skipped" },
-    { type: "complete", completed: 3, total: 4 },
-    { type: "track", name: 'Benson Boone - "Beautiful Things" (Live)', status: "downloading" },
-    { type: "track", name: 'Benson Boone - "Beautiful Things" (Live)', status: "embedding" },
-    { type: "track", name: 'Benson Boone - "Beautiful Things" (Live)', status: "done" },
-    { type: "complete", completed: 4, total: 4 },
-    {
-      type: "downloaded",
-      name: 'Benson Boone - "Beautiful Things" (Live)',
-      sourceUrl: "https://music.youtube.com/watch?v=Oa_RSwwpPaA",
-    },
+    { total: 7, done: 4, skipped: 0, explicit: 1, failed: 2, unavailable: 2 },
+  );
+  assertEquals(p.failures, [
+    { name: "Obscure Band - Lost Track", reason: "no matching audio found" },
+    { name: "Beyonce - Cafe", reason: "YouTube refused the download" },
   ]);
+  assertEquals(p.percent, 100);
+  assertEquals(p.inFlight, []);
 });
 
-Deno.test("SpotdlParser reports song errors, skips and unknown lines from a failing album", async () => {
-  assertEquals(await parseTranscript("playlist_errors.txt"), [
-    { type: "total", total: 5, title: "Error Album", listKind: "Album" },
-    { type: "complete", completed: 1, total: 0 },
-    {
-      type: "error",
-      errorClass: "LookupError",
-      message: "No results found for song: Obscure Band - Lost Track",
-      track: "Obscure Band - Lost Track",
-    },
-    { type: "track", name: "Known Band - Good Song", status: "downloading" },
-    { type: "track", name: "Known Band - Good Song", status: "error" },
-    { type: "complete", completed: 2, total: 0 },
-    {
-      type: "error",
-      errorClass: "AudioProviderError",
-      message: "YT-DLP download error - https://music.youtube.com/watch?v=xyz123",
-    },
-    { type: "skipped", name: "Known Band - Old Song (Remix)", reason: "file already exists" },
-    { type: "track", name: "Known Band - Old Song (Remix)", status: "skipped" },
-    { type: "complete", completed: 3, total: 0 },
-    { type: "skipped", name: "Known Band - Rude Song", reason: "explicit" },
-    { type: "track", name: "Known Band - Broken Song", status: "downloading" },
-    { type: "track", name: "Known Band - Broken Song", status: "embedding" },
-    { type: "complete", completed: 4, total: 0 },
-    {
-      type: "error",
-      errorClass: "FFmpegError",
-      message: "Failed to convert Known Band - Broken Song, you can find error here: " +
-        "/root/.spotdl/errors/ffmpeg_error_2024-05-01-10-00-00.txt",
-      track: "Known Band - Broken Song",
-    },
-    {
-      type: "error",
-      errorClass: "NetworkError",
-      message:
-        "HTTPSConnectionPool(host='music.youtube.com', port=443): Read timed out. (read timeout=10)",
-    },
-    { type: "complete", completed: 5, total: 0 },
-    {
-      type: "error",
-      errorClass: "MetadataError",
-      message: "Failed to embed metadata to the song",
-    },
-    {
-      type: "error",
-      errorClass: "LookupError",
-      message: "No results found for song: Obscure Band - Lost Track",
-      track: "Obscure Band - Lost Track",
-    },
-    { type: "unknown", line: "Some unexpected line from a newer spotDL" },
+Deno.test("wrapped lines are joined: a long Downloaded line and an end-of-run error list", async () => {
+  const events = await parseTranscript("every_case.txt");
+  assertEquals(ofType(events, "downloaded").map((e) => e.sourceUrl), [
+    "https://music.youtube.com/watch?v=fake00001",
+    "https://music.youtube.com/watch?v=fake00003",
+    "https://music.youtube.com/watch?v=fake00006",
+    "https://music.youtube.com/watch?v=fake00007",
   ]);
+  assertEquals(ofType(events, "song_error").map((e) => [e.errorClass, e.message]), [
+    ["LookupError", "No results found for song: Obscure Band - Lost Track"],
+    ["AudioProviderError", "YT-DLP download error - https://music.youtube.com/watch?v=fake00005"],
+  ]);
+  assertEquals(ofType(events, "unavailable").map((e) => e.item), ["local_file", "episode"]);
 });
 
-Deno.test("SpotdlParser turns Spotify rate limiting into RateLimit errors with the retry delay", async () => {
-  const message86400 =
-    "Your application has reached a rate/request limit. Retry will occur after: 86400";
-  assertEquals(await parseTranscript("rate_limit.txt"), [
-    { type: "error", errorClass: "RateLimit", message: message86400, retryAfterSeconds: 86400 },
-    {
-      type: "error",
-      errorClass: "RateLimit",
-      message: "Your application has reached a rate/request limit. Retry will occur after: 61",
-      retryAfterSeconds: 61,
-    },
-    {
-      type: "error",
-      errorClass: "RateLimit",
-      message:
-        "HTTP Error for GET to https://api.spotify.com/v1/playlists/37i9dQZF1DXcBWIGoYBM5M " +
-        "with Params: {} returned 429 due to Too many requests",
-    },
-    {
-      type: "error",
-      errorClass: "RateLimit",
-      message: "spotipy.exceptions.SpotifyException: http status: 429, code: -1 - " +
-        "/v1/playlists/37i9dQZF1DXcBWIGoYBM5M: Max Retries, reason: too many 429 error responses",
-    },
-  ]);
+Deno.test("two songs finishing together skip a k/N line, and nothing is counted as failed", async () => {
+  const events = await parseTranscript("thread_race.txt");
+  const ks = ofType(events, "complete").map((e) => e.completed);
+  assertEquals(ks, [1, 3, 4], "k jumps from 1 to 3");
+  const p = fold(events);
+  assertEquals([p.done, p.failed, p.total], [4, 0, 4]);
 });
 
-Deno.test("SpotdlParser reads a single track, which has no 'Found' line", async () => {
-  assertEquals(await parseTranscript("single_song.txt"), [
-    { type: "track", name: "The Weeknd - Blinding Lights", status: "downloading" },
-    { type: "track", name: "The Weeknd - Blinding Lights", status: "embedding" },
-    { type: "track", name: "The Weeknd - Blinding Lights", status: "done" },
-    { type: "complete", completed: 1, total: 1 },
-    {
-      type: "downloaded",
-      name: "The Weeknd - Blinding Lights",
-      sourceUrl: "https://music.youtube.com/watch?v=fHI8X4OXluQ",
-    },
-  ]);
+Deno.test("a single track has no Found line: 1/1 complete gives its count", async () => {
+  const p = fold(await parseTranscript("single_track.txt"));
+  assertEquals([p.total, p.done, p.failed, p.percent], [1, 1, 0, 100]);
 });
 
-Deno.test("SpotdlParser strips ANSI colours and CRLF line ends", async () => {
-  assertEquals(await parseTranscript("ansi_colored.txt"), [
-    { type: "total", total: 2, title: "Coloured Mix", listKind: "Playlist" },
-    { type: "track", name: "Artist A - Song A", status: "downloading" },
-    { type: "track", name: "Artist A - Song A", status: "done" },
-    { type: "complete", completed: 1, total: 2 },
-    {
-      type: "error",
-      errorClass: "LookupError",
-      message: "No results found for song: Artist B - Song B",
-      track: "Artist B - Song B",
-    },
-    { type: "complete", completed: 2, total: 2 },
-    {
-      type: "error",
-      errorClass: "RateLimit",
-      message: "Your application has reached a rate/request limit. Retry will occur after: 3600",
-      retryAfterSeconds: 3600,
-    },
-  ]);
+Deno.test("an artist link is a list of kind Artist", async () => {
+  const [total] = ofType(await parseTranscript("artist.txt"), "total");
+  assertEquals(total, { type: "total", total: 2, title: "Artist One", listKind: "Artist" });
 });
 
-Deno.test("SpotdlParser parses single lines", async (t) => {
-  const cases: [string, DownloaderEvent[]][] = [
-    ["", []],
-    ["      ", []],
-    ["Processing query: https://open.spotify.com/track/abc", []],
-    ["Found 1 songs in Lonely (Saved)", [
-      { type: "total", total: 1, title: "Lonely", listKind: "Saved" },
-    ]],
-    ["Artist - Song: Part 1: Done", [
-      { type: "track", name: "Artist - Song: Part 1", status: "done" },
-    ]],
-    ["Artist - TypeError: Downloading", [
-      { type: "track", name: "Artist - TypeError", status: "downloading" },
-    ]],
-    ["Downloading", [{ type: "unknown", line: "Downloading" }]],
-    ['Downloaded "Artist - Song": None', [{ type: "downloaded", name: "Artist - Song" }]],
-    ["Skipping Artist - Song (skip file found)", [
-      { type: "skipped", name: "Artist - Song", reason: "skip file found" },
-    ]],
-    ["spotdl.download.downloader.DownloaderError: ffmpeg is not installed", [
-      { type: "error", errorClass: "DownloaderError", message: "ffmpeg is not installed" },
-    ]],
-    ["KeyboardInterrupt", [{ type: "error", errorClass: "KeyboardInterrupt", message: "" }]],
-    ["KeyboardInterrupt: ", [{ type: "error", errorClass: "KeyboardInterrupt", message: "" }]],
-    ["Error", [{ type: "unknown", line: "Error" }]],
-    ["Note: this is not an exception", [{
-      type: "unknown",
-      line: "Note: this is not an exception",
-    }]],
-    ["Failed to establish a new connection: [Errno 111] Connection refused", [{
-      type: "error",
-      errorClass: "NetworkError",
-      message: "Failed to establish a new connection: [Errno 111] Connection refused",
-    }]],
-    ["Traceback (most recent call last):", [{
-      type: "unknown",
-      line: "Traceback (most recent call last):",
-    }]],
+Deno.test("a failed run yields one fatal event with the traceback's last line, continuation joined", async () => {
+  const cases: [string, string, string][] = [
+    ["ffmpeg_missing.txt", "FFmpegError", "FFmpeg is not installed. Please run"],
+    ["yt_blocked.txt", "DownloaderError", "You are blocked by YouTube Music."],
+    ["offline.txt", "ConnectionError", "HTTPSConnectionPool(host='music.youtube.com'"],
+    ["forbidden.txt", "SpotifyException", "http status: 403"],
+    ["not_found.txt", "SpotifyException", "http status: 429"],
   ];
-  for (const [line, expected] of cases) {
-    await t.step(JSON.stringify(line), () => {
-      assertEquals(new SpotdlParser().parseLine(line), expected);
-    });
+  for (const [file, errorClass, start] of cases) {
+    const events = await parseTranscript(file);
+    const fatal = ofType(events, "fatal");
+    assertEquals(fatal.length, 1, file);
+    assertEquals(fatal[0]?.errorClass, errorClass, file);
+    assertEquals(fatal[0]?.message.startsWith(start), true, `${file}: ${fatal[0]?.message}`);
+    assertEquals(ofType(events, "error"), [], `${file}: the traceback is no song failure`);
   }
+  const [ffmpeg] = ofType(await parseTranscript("ffmpeg_missing.txt"), "fatal");
+  assertEquals(ffmpeg?.message.endsWith("to specify the path to ffmpeg."), true, ffmpeg?.message);
+  const [notFound] = ofType(await parseTranscript("not_found.txt"), "fatal");
+  assertEquals(notFound?.message.endsWith("reason: too many 404 error responses"), true);
+});
+
+Deno.test("spotipy's warning: a number is a wait, None (what a 404 prints) is none", async () => {
+  assertEquals(ofType(await parseTranscript("rate_limit_29.txt"), "rate_limit"), [
+    { type: "rate_limit", retryAfterSeconds: 29 },
+  ]);
+  assertEquals(ofType(await parseTranscript("not_found.txt"), "rate_limit").length, 4);
+  assertEquals(
+    ofType(await parseTranscript("not_found.txt"), "rate_limit").every((e) =>
+      e.retryAfterSeconds === undefined
+    ),
+    true,
+  );
+  assertEquals(
+    parseLines([
+      "Your application has reached a rate/request limit. Retry will occur after: 86400 s",
+      "Your application has reached a rate/request limit. Retry will occur after: 0 s",
+    ]),
+    [{ type: "rate_limit", retryAfterSeconds: 86400 }, { type: "rate_limit" }],
+  );
+});
+
+Deno.test("a spotDL configured for DEBUG lines is still understood", async () => {
+  const p = fold(await parseTranscript("debug_config.txt"));
+  assertEquals([p.total, p.done, p.title], [2, 2, "Fake Playlist"]);
+});
+
+Deno.test("skip lines are told apart by kind", () => {
+  assertEquals(
+    parseLines([
+      "Skipping A - B (file already exists) ",
+      "Skipping A - C (file already exists) (duplicate)",
+      "Skipping A - D (skip file found) ",
+      "Skipping explicit song: A - E",
+      "Skipping track: None local tracks and track are not supported",
+      "Skipping track: 5v1 local tracks and episode are not supported",
+    ]),
+    [
+      { type: "skipped", name: "A - B", reason: "exists" },
+      { type: "skipped", name: "A - C", reason: "exists" },
+      { type: "skipped", name: "A - D", reason: "skip_file" },
+      { type: "skipped", name: "A - E", reason: "explicit" },
+      { type: "unavailable", item: "local_file" },
+      { type: "unavailable", item: "episode" },
+    ],
+  );
+});
+
+Deno.test("a resumed job counts the songs it already had as downloaded", () => {
+  const events = parseLines([
+    "Found 3 songs in X (Album)",
+    "Skipping A - One (file already exists) ",
+    "Skipping A - Two (file already exists) ",
+    'Downloaded "A - Three": https://music.youtube.com/watch?v=x',
+  ]);
+  assertEquals(fold(events, initialProgress({ resumed: true })).done, 3);
+  assertEquals(fold(events).done, 1);
+  assertEquals(fold(events).skipped, 2);
+});
+
+Deno.test("a song whose error is printed again by --print-errors is counted once", () => {
+  const p = fold(parseLines([
+    "Found 2 songs in X (Playlist)",
+    "1/2 complete",
+    "LookupError: No results found for song: A - One",
+    'Downloaded "A - Two": https://music.youtube.com/watch?v=x',
+    "https://open.spotify.com/track/abc - LookupError: No results found for song: A - One",
+  ]));
+  assertEquals([p.done, p.failed], [1, 1]);
+});
+
+Deno.test("ANSI colours and padding are removed", () => {
+  assertEquals(parseLines(["\x1b[32mFound 2 songs in X (Playlist)\x1b[0m          "]), [
+    { type: "total", total: 2, title: "X", listKind: "Playlist" },
+  ]);
 });

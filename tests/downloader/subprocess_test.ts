@@ -2,11 +2,12 @@ import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import type { DownloaderEvent } from "../../src/downloader/events.ts";
 import { inspectOutput } from "../../src/downloader/output_files.ts";
 import {
+  spotdlFlags,
   SubprocessDownloader,
   type SubprocessDownloaderOptions,
 } from "../../src/downloader/subprocess.ts";
 import type { DownloadOutcome } from "../../src/downloader/types.ts";
-import { DEFAULT_DOWNLOADER_ARGS } from "../../src/config/schema.ts";
+import { configSchema, DEFAULT_DOWNLOADER_ARGS } from "../../src/config/schema.ts";
 import { waitProcessGone } from "../_test_utils.ts";
 import { FAKE_JSONL_DOWNLOADER as FAKE_JSONL, FAKE_SPOTDL } from "../_fixtures.ts";
 
@@ -50,7 +51,7 @@ function spotdl(
 ): SubprocessDownloader {
   return new SubprocessDownloader({
     command: FAKE_SPOTDL,
-    args: DEFAULT_DOWNLOADER_ARGS,
+    args: [...DEFAULT_DOWNLOADER_ARGS, ...spotdlFlags(configSchema.parse({}).downloader)],
     format: "spotdl",
     timeoutMs: 60_000,
     killGraceMs: 5_000,
@@ -141,12 +142,22 @@ Deno.test("run() passes the URL as a single argument, never through a shell", as
     );
 
     assertEquals(outcome.kind, "exited");
-    assertEquals((await Deno.readTextFile(argsFile)).split("\n").slice(0, 5), [
+    assertEquals((await Deno.readTextFile(argsFile)).split("\n").slice(0, 15), [
       "download",
       url,
       "--output",
-      `${h.outputDir}/{artists} - {title}.{output-ext}`,
+      "{artists} - {title}.{output-ext}",
       "--simple-tui",
+      "--log-level",
+      "INFO",
+      "--print-errors",
+      "--format",
+      "mp3",
+      "--bitrate",
+      "128k",
+      "--threads",
+      "4",
+      "--",
     ]);
     assertEquals((await Array.fromAsync(Deno.readDir(h.outputDir))).map((e) => e.name), [
       "Artist One - Song One.mp3",
@@ -163,6 +174,7 @@ Deno.test("run() reports a song that was not found and still exits 0 like spotDL
     assertEquals(outcome.exitCode, 0);
     assertEquals(outcome.stderrTail, [
       "LookupError: No results found for song: Artist Two - Song Two",
+      "https://open.spotify.com/track/fake000000000000000002 - LookupError: No results found for song: Artist Two - Song Two",
     ]);
     assertEquals(h.events, [
       { type: "total", total: 3, title: "Fake Playlist", listKind: "Playlist" },
@@ -175,6 +187,13 @@ Deno.test("run() reports a song that was not found and still exits 0 like spotDL
         track: "Artist Two - Song Two",
       },
       ...successEvents("Three", 3, 3),
+      {
+        type: "song_error",
+        songUrl: "https://open.spotify.com/track/fake000000000000000002",
+        errorClass: "LookupError",
+        message: "No results found for song: Artist Two - Song Two",
+        track: "Artist Two - Song Two",
+      },
     ]);
     assertEquals(
       (await inspectOutput(h.outputDir, { ffprobe: null })).files.map((f) => f.name),
@@ -189,12 +208,11 @@ Deno.test("run() reports a crash with its exit code and the traceback for the lo
 
     assert(outcome.kind === "exited", `outcome: ${JSON.stringify(outcome)}`);
     assertEquals(outcome.exitCode, 1);
-    assertEquals(outcome.stderrTail[0], "Traceback (most recent call last):");
-    assertStringIncludes(outcome.stderrTail.at(-1) ?? "", "requests.exceptions.ConnectionError");
-    const errors = h.events.filter((event) => event.type === "error");
-    assertEquals(errors.map((event) => event.type === "error" && event.errorClass), [
-      "ConnectionError",
+    assertEquals(outcome.stderrTail, ["KeyError: 'tracks'"]);
+    assertEquals(h.events.filter((event) => event.type === "fatal"), [
+      { type: "fatal", errorClass: "KeyError", message: "'tracks'" },
     ]);
+    assertEquals(h.events.filter((event) => event.type === "error"), []);
   });
 });
 
@@ -241,7 +259,7 @@ Deno.test("run() surfaces Spotify rate limiting so the caller can stop the waiti
       spotdl(h, { FAKE_SPOTDL_MODE: "rate_limit", FAKE_SPOTDL_RETRY_AFTER: "7200" }),
       PLAYLIST,
       (event) => {
-        if (event.type === "error" && event.errorClass === "RateLimit") h.controller.abort();
+        if (event.type === "rate_limit") h.controller.abort();
       },
     );
 
@@ -251,12 +269,10 @@ Deno.test("run() surfaces Spotify rate limiting so the caller can stop the waiti
         "WARNING:root:Your application has reached a rate/request limit. Retry will occur after: 7200",
       ],
     });
-    assertEquals(h.events, [{
-      type: "error",
-      errorClass: "RateLimit",
-      message: "Your application has reached a rate/request limit. Retry will occur after: 7200",
-      retryAfterSeconds: 7200,
-    }]);
+    assertEquals(h.events, [
+      { type: "total", total: 3, title: "Fake Playlist", listKind: "Playlist" },
+      { type: "rate_limit", retryAfterSeconds: 7200 },
+    ]);
     await assertAllGone(h.pidFile, 2);
   });
 });

@@ -17,8 +17,7 @@ import {
   TRACK,
 } from "./_harness.ts";
 import { exists, waitProcessGone } from "../_test_utils.ts";
-
-const FAKE_JSONL = new URL("../fixtures/fake_jsonl_downloader", import.meta.url).pathname;
+import { FAKE_JSONL_DOWNLOADER as FAKE_JSONL } from "../_fixtures.ts";
 
 /** Things from the downloader's stderr and the server that must never reach a chat. */
 const INTERNALS = [
@@ -185,37 +184,50 @@ Deno.test("a download that hangs past downloader.timeout_minutes is stopped: tim
   }
 });
 
-Deno.test("Spotify rate limiting fails the job at once with a rate-limit message and stops the downloader", async () => {
-  const pidFile = await Deno.makeTempFile({ prefix: "dlbot-fake-pids-" });
-  const bot = await startTestBot({
-    downloaderEnv: {
-      FAKE_SPOTDL_MODE: "rate_limit",
-      FAKE_SPOTDL_RETRY_AFTER: "7200",
-      FAKE_SPOTDL_PIDFILE: pidFile,
-    },
-    // Far beyond this test's wait: only the rate-limit line can end the job in time.
-    config: withDownloader({ timeout_minutes: 30 }),
+/** What the user reads for each way a whole run fails, as spotDL prints it. */
+const RUN_FAILURES: [mode: string, text: string][] = [
+  ["not_found", "Spotify does not serve this link: the playlist is private or deleted"],
+  ["forbidden", "the server's spotDL needs an update for Spotify's recent API changes"],
+  ["ffmpeg_missing", "The server cannot convert audio right now (ffmpeg is missing)"],
+  ["offline", "The server could not reach Spotify or YouTube (a network problem)"],
+  ["yt_blocked", "YouTube Music is blocking the server right now"],
+];
+
+for (const [mode, text] of RUN_FAILURES) {
+  Deno.test(`a run that fails with spotDL's ${mode} traceback tells the user why, without internals`, async () => {
+    const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_MODE: mode } });
+    try {
+      const { status } = await startDownload(bot, PLAYLIST);
+      const failure = await bot.emulator.waitForBotMessage(ALICE.id, /^❌ Download failed/, {
+        after: status.messageId,
+        timeoutMs: 15_000,
+      });
+      assertStringIncludes(failure.text ?? "", text);
+      assert(!(failure.text ?? "").includes("rate-limiting"), failure.text);
+      assertNoInternals(everythingSaid(bot));
+    } finally {
+      await bot.close();
+    }
   });
+}
+
+Deno.test("a playlist with local files, an explicit song and two failures gets a summary that says so", async () => {
+  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_MODE: "every_case" } });
   try {
-    const { status, jobId } = await startDownload(bot, PLAYLIST);
-    const failure = await bot.emulator.waitForBotMessage(ALICE.id, /^❌ Download failed/, {
+    const { status } = await startDownload(bot, PLAYLIST);
+    const summary = await bot.emulator.waitForBotMessage(ALICE.id, /✅/, {
       after: status.messageId,
       timeoutMs: 15_000,
     });
-    const text = failure.text ?? "";
-    assertStringIncludes(text, "Spotify is rate-limiting downloads right now");
-    assertStringIncludes(text, "retry in about 2 h");
-    assert(!text.includes("took longer"), text);
-    assertNoInternals(everythingSaid(bot));
-    for (const pid of await fakePids(pidFile)) {
-      assert(await waitProcessGone(pid), `process ${pid} still running`);
-    }
-    assertEquals(await exists(`${bot.dataDir}/downloads/${jobId}`), false);
-    assertMatch((await statusOf(bot, jobId, failure.messageId)).text ?? "", /^❌.*rate-limiting/);
+    const text = summary.text ?? "";
+    assertStringIncludes(text, "7 tracks");
+    assertStringIncludes(text, "4 downloaded · 0 skipped · 1 explicit skipped · 2 failed");
+    assertStringIncludes(text, "• Obscure Band - Lost Track — no matching audio found");
+    assertStringIncludes(text, "• Beyonce - Cafe — YouTube refused the download");
+    assertStringIncludes(text, "2 items of the list cannot be downloaded");
+    assertEquals(linksIn(summary).length, 4);
   } finally {
     await bot.close();
-    await killLeftovers(pidFile);
-    await Deno.remove(pidFile);
   }
 });
 

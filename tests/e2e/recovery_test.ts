@@ -8,6 +8,7 @@ import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { TelegramEmulator } from "../../src/emulator/mod.ts";
 import { exists, mainArgs } from "../_test_utils.ts";
 import { ALICE, FAKE_SPOTDL, jobIdFrom, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
+import { readJob } from "../../src/jobs/store.ts";
 import { childEnv } from "../_fixtures.ts";
 
 /**
@@ -58,7 +59,11 @@ async function killFake(pidFile: string): Promise<void> {
 }
 
 /** Starts `dlbot run` as a subprocess with a hanging fake spotDL; the first instance. */
-async function startBinary(s: Scene, maxAttempts: number): Promise<Deno.ChildProcess> {
+async function startBinary(
+  s: Scene,
+  maxAttempts: number,
+  stopAfter: number,
+): Promise<Deno.ChildProcess> {
   const configPath = `${s.dataDir}/bot.toml`;
   await Deno.writeTextFile(
     configPath,
@@ -76,6 +81,7 @@ async function startBinary(s: Scene, maxAttempts: number): Promise<Deno.ChildPro
       "kill_grace_seconds = 1",
       "[downloader.env]",
       `FAKE_SPOTDL_MODE = "hang"`,
+      `FAKE_SPOTDL_STOP_AFTER = "${stopAfter}"`,
       `FAKE_SPOTDL_DELAY = "0.02"`,
       `FAKE_SPOTDL_PIDFILE = "${s.pidFile}"`,
       "[jobs]",
@@ -102,15 +108,17 @@ async function startBinary(s: Scene, maxAttempts: number): Promise<Deno.ChildPro
  * graceful stop, no re-queue) and kills its orphaned downloader. Returns the job id and the
  * status message.
  */
-async function crashMidDownload(s: Scene, maxAttempts: number) {
-  const child = await startBinary(s, maxAttempts);
+async function crashMidDownload(s: Scene, maxAttempts: number, stopAfter = 0) {
+  const child = await startBinary(s, maxAttempts, stopAfter);
   try {
     s.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
     const status = await s.emulator.waitForBotMessage(ALICE.id, /Downloading/, {
       timeoutMs: 30_000,
       message: "the first instance shows the download running",
     });
-    return { jobId: jobIdFrom(status), status };
+    const jobId = jobIdFrom(status);
+    if (stopAfter > 0) await songsStored(s, jobId, stopAfter);
+    return { jobId, status };
   } finally {
     child.kill("SIGKILL");
     await child.status;
@@ -118,10 +126,24 @@ async function crashMidDownload(s: Scene, maxAttempts: number) {
   }
 }
 
+/** Waits (bounded) until the running instance has stored `done` finished songs in KV. */
+async function songsStored(s: Scene, jobId: string, done: number): Promise<void> {
+  const kv = await Deno.openKv(`${s.dataDir}/dlbot.kv`);
+  try {
+    await s.emulator.waitFor(async () => {
+      const entry = await readJob(kv, jobId);
+      return (entry?.job.progress.done ?? 0) >= done || undefined;
+    }, { intervalMs: 50, message: `${done} songs stored` });
+  } finally {
+    kv.close();
+  }
+}
+
 /** Starts the app again, in this process, on the same data dir, with a working fake spotDL. */
-function restart(s: Scene, maxAttempts: number): Promise<TestBot> {
+function restart(s: Scene, maxAttempts: number, runsFile?: string): Promise<TestBot> {
   return startTestBot({
     emulator: s.emulator,
+    downloaderEnv: runsFile ? { FAKE_SPOTDL_RUNSFILE: runsFile } : {},
     dataDir: s.dataDir,
     now: () => Date.now() + RESTART_DELAY_MS,
     config: (base) => ({
@@ -132,15 +154,20 @@ function restart(s: Scene, maxAttempts: number): Promise<TestBot> {
   });
 }
 
-Deno.test("a download interrupted by a crash is resumed after the restart and the user gets its summary", async () => {
+Deno.test("a download killed mid-playlist continues after the restart with the songs it had", async () => {
   const s = await scene();
   let bot: TestBot | undefined;
+  const runs = `${s.dataDir}/runs.txt`;
   try {
-    const { jobId, status } = await crashMidDownload(s, 2);
-    const partial = `${s.dataDir}/downloads/${jobId}`;
-    assert(await hasPartFile(partial), "the crash left a partial file behind");
+    const { jobId, status } = await crashMidDownload(s, 2, 1);
+    const dir = `${s.dataDir}/downloads/${jobId}`;
+    assertEquals(
+      (await Deno.stat(`${dir}/Artist Two - Song Two.mp3`)).size,
+      100,
+      "the crash cut song two off",
+    );
 
-    bot = await restart(s, 2);
+    bot = await restart(s, 2, runs);
     const summary = await s.emulator.waitForBotMessage(ALICE.id, /✅/, {
       after: status.messageId,
       timeoutMs: 15_000,
@@ -149,7 +176,12 @@ Deno.test("a download interrupted by a crash is resumed after the restart and th
     assertStringIncludes(summary.text ?? "", "3 downloaded · 0 skipped · 0 failed");
     const edited = s.emulator.chat(ALICE.id).find((m) => m.messageId === status.messageId)!;
     assertStringIncludes(edited.text ?? "", "✅ Finished");
-    assertEquals(await hasPartFile(partial), false, "the partial file was not kept");
+    assertEquals(
+      (await Deno.readTextFile(runs)).trim().split("\n"),
+      ["Artist Two - Song Two", "Artist Three - Song Three"],
+      "song one was kept, the cut-off song two downloaded again",
+    );
+    assertEquals((await Deno.stat(`${dir}/Artist Two - Song Two.mp3`)).size, 65536);
 
     s.emulator.sendText(ALICE, `/status ${jobId}`);
     const answer = await s.emulator.waitForBotMessage(ALICE.id, new RegExp(jobId), {
@@ -194,13 +226,3 @@ Deno.test("a download interrupted with no attempts left fails after the restart,
     await s.dispose();
   }
 });
-
-async function hasPartFile(dir: string): Promise<boolean> {
-  try {
-    for await (const entry of Deno.readDir(dir)) if (entry.name.endsWith(".part")) return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-  return false;
-}

@@ -113,7 +113,7 @@ export class FakeDownloader implements Downloader {
   }
 }
 
-/** Emits the events of a one-song download, writes one file per name and exits 0. */
+/** Emits the events of a download (spotDL's lines for each song), writes one file per name, exits 0. */
 export function succeed(
   files: Record<string, string> = { "Artist - Song.mp3": "audio" },
   title = "Test Album",
@@ -125,6 +125,7 @@ export function succeed(
       run.emit({ type: "track", name, status: "downloading" });
       await run.writeFile(name, content);
       run.emit({ type: "track", name, status: "done" });
+      run.emit({ type: "downloaded", name, sourceUrl: "https://music.youtube.com/watch?v=x" });
     }
     return { kind: "exited", exitCode: 0, stderrTail: [] };
   };

@@ -8,6 +8,7 @@ function fold(events: DownloaderEvent[]): JobProgress {
 }
 
 const found = (total: number): DownloaderEvent => ({ type: "total", total, title: "Album" });
+const downloaded = (name: string): DownloaderEvent => ({ type: "downloaded", name });
 const track = (name: string, status: Extract<DownloaderEvent, { type: "track" }>["status"]) => ({
   type: "track" as const,
   name,
@@ -41,107 +42,54 @@ const cases: {
     expect: { percent: 45, currentStatus: "Embedding metadata" },
   },
   {
-    name: "done songs count whole and clear the current song",
-    events: [found(4), track("A", "downloading"), track("A", "done")],
+    name: "a Downloaded line counts a song done and clears it as the current song",
+    events: [found(4), track("A", "downloading"), track("A", "done"), downloaded("A")],
     expect: { done: 1, percent: 25, current: undefined, currentStatus: undefined },
   },
   {
-    name: "skipped songs count as finished",
-    events: [found(2), track("A", "skipped")],
+    name: "Done and Skipped statuses alone count nothing (their Downloaded/Skipping lines do)",
+    events: [found(2), track("A", "done"), track("B", "skipped")],
+    expect: { done: 0, skipped: 0, percent: 0 },
+  },
+  {
+    name: "a Skipping line counts a skipped song",
+    events: [found(2), { type: "skipped", name: "B", reason: "exists" }, track("B", "skipped")],
     expect: { skipped: 1, percent: 50 },
   },
   {
-    name: "a song's Error status counts as failed and records its name",
-    events: [found(2), track("A", "error")],
-    expect: { failed: 1, failedTracks: ["A"], percent: 50 },
+    name: "an explicit song skipped is counted apart",
+    events: [found(2), { type: "skipped", name: "B", reason: "explicit" }],
+    expect: { skipped: 0, skippedExplicit: 1, percent: 50 },
   },
   {
-    name: "the exception line after an Error status is not counted twice",
-    events: [
-      found(2),
-      track("A", "error"),
-      { type: "complete", completed: 1, total: 2 },
-      {
-        type: "error",
-        errorClass: "LookupError",
-        message: "No results found for song: A",
-        track: "A",
-      },
-    ],
-    expect: { failed: 1, failedTracks: ["A"], percent: 50 },
+    name: "a failure naming its song counts it with the reason",
+    events: [found(2), {
+      type: "error",
+      errorClass: "LookupError",
+      message: "No results found for song: A",
+      track: "A",
+    }],
+    expect: { failed: 1, failures: [{ name: "A", reason: "no matching audio found" }] },
   },
   {
-    name: "a song counted by k/N complete without a status is a failure, named by the next error",
-    events: [
-      found(3),
-      track("A", "done"),
-      { type: "complete", completed: 1, total: 3 },
-      { type: "complete", completed: 2, total: 3 },
-      {
-        type: "error",
-        errorClass: "LookupError",
-        message: "No results found for song: B",
-        track: "B",
-      },
-    ],
-    expect: { done: 1, failed: 1, failedTracks: ["B"] },
+    name: "k/N complete counts nothing (threads can skip a k)",
+    events: [found(4), { type: "complete", completed: 3, total: 4 }],
+    expect: { done: 0, failed: 0, percent: 0 },
   },
   {
-    name: "an exception line naming a song counts it when nothing else did",
-    events: [
-      found(3),
-      { type: "error", errorClass: "LookupError", message: "No results found for song: B - C" },
-    ],
-    expect: { failed: 1, failedTracks: ["B - C"] },
-  },
-  {
-    name: "exception lines naming no song count nothing (network retries)",
-    events: [
-      found(3),
-      { type: "error", errorClass: "NetworkError", message: "Connection reset by peer" },
-      { type: "error", errorClass: "NetworkError", message: "Connection reset by peer" },
-    ],
-    expect: { failed: 0, failedTracks: [], percent: 0 },
-  },
-  {
-    name: "a rate-limit line is not a failed song",
-    events: [
-      found(3),
-      {
-        type: "error",
-        errorClass: "RateLimit",
-        message: "Your application has reached a rate/request limit.",
-        retryAfterSeconds: 3600,
-      },
-      { type: "error", errorClass: "RateLimit", message: "http status: 429 for song: X" },
-    ],
-    expect: { failed: 0, failedTracks: [] },
-  },
-  {
-    name: "Found N wins over the k/N complete count",
-    events: [found(3), { type: "complete", completed: 1, total: 0 }],
-    expect: { total: 3 },
+    name: "a rate-limit warning is no failed song",
+    events: [found(2), { type: "rate_limit", retryAfterSeconds: 29 }],
+    expect: { failed: 0, percent: 0 },
   },
   {
     name: "k/N complete gives the total only when nothing better is known",
-    events: [{ type: "complete", completed: 1, total: 4 }],
-    expect: { total: 4 },
+    events: [{ type: "complete", completed: 1, total: 1 }],
+    expect: { total: 1 },
   },
   {
-    name: "an implausible k/N (1/0) is ignored",
-    events: [{ type: "complete", completed: 1, total: 0 }],
-    expect: { total: undefined },
-  },
-  {
-    name: "Downloaded and Skipping lines do not count again",
-    events: [
-      found(2),
-      track("A", "done"),
-      { type: "downloaded", name: "A", sourceUrl: "https://music.youtube.com/watch?v=x" },
-      track("B", "skipped"),
-      { type: "skipped", name: "B", reason: "file already exists" },
-    ],
-    expect: { done: 1, skipped: 1, percent: 100 },
+    name: "list items that cannot be downloaded are counted apart from the total",
+    events: [{ type: "unavailable", item: "episode" }, found(2)],
+    expect: { unavailable: 1, total: 2 },
   },
   {
     name: "percent events (JSON lines) set percent directly",
@@ -155,7 +103,7 @@ const cases: {
   },
   {
     name: "more finished songs than announced stays at 100",
-    events: [found(1), track("A", "done"), track("B", "done")],
+    events: [found(1), downloaded("A"), downloaded("B")],
     expect: { done: 2, percent: 100 },
   },
   {

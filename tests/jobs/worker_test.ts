@@ -1,5 +1,4 @@
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
-import { formatSeconds } from "../../src/runtime/duration.ts";
 import { jobOutputDir } from "../../src/jobs/files.ts";
 import {
   blockUntilReleased,
@@ -128,35 +127,6 @@ const outcomeCases: {
     code: "downloader_missing",
     userMessage: "The downloader is not installed on the server. The bot admin has been told.",
   },
-  {
-    name: "Spotify rate limiting stops the downloader and says when to retry",
-    script: async (run) => {
-      run.emit({
-        type: "error",
-        errorClass: "SpotifyRateLimit",
-        message: "Your application has reached a rate/request limit.",
-        retryAfterSeconds: 7200,
-      });
-      const how = await run.waitForReleaseOrAbort();
-      return how === "aborted"
-        ? { kind: "cancelled", stderrTail: [] }
-        : { kind: "exited", exitCode: 0, stderrTail: [] };
-    },
-    code: "rate_limited",
-    userMessage: `Spotify is rate-limiting downloads right now (retry in about ${
-      formatSeconds(7200)
-    }). Please try again later.`,
-  },
-  {
-    name: "Spotify rate limiting without a retry time still fails the job clearly",
-    script: async (run) => {
-      run.emit({ type: "error", errorClass: "RateLimit", message: "http status: 429" });
-      await run.waitForReleaseOrAbort();
-      return { kind: "cancelled", stderrTail: [] };
-    },
-    code: "rate_limited",
-    userMessage: "Spotify is rate-limiting downloads right now. Please try again later.",
-  },
 ];
 
 for (const c of outcomeCases) {
@@ -240,7 +210,10 @@ Deno.test("cancel() stops a running download, removes its files and reports 'can
 Deno.test("progress is saved to KV while the download runs", async () => {
   const downloader = new FakeDownloader(async (run) => {
     run.emit({ type: "total", total: 4, title: "Album" });
-    run.emit({ type: "track", name: "Song 1", status: "done" });
+    run.emit({ type: "track", name: "Song 1", status: "done" }, {
+      type: "downloaded",
+      name: "Song 1",
+    });
     run.emit({ type: "track", name: "Song 2", status: "converting" });
     await run.waitForReleaseOrAbort();
     return { kind: "cancelled", stderrTail: [] };
@@ -322,4 +295,111 @@ Deno.test("the worker reports finished jobs, queue depth and running jobs to met
     assertEquals(metrics.finished.map((f) => f.state), ["failed"]);
     assert(metrics.finished[0]!.durationSeconds >= 0);
   });
+});
+
+Deno.test("a short Spotify wait is shown while the downloader sits it out, and the job finishes", async () => {
+  const clock = manualClock();
+  const downloader = new FakeDownloader(async (run) => {
+    run.emit({ type: "total", total: 1, title: "X", listKind: "Album" });
+    run.emit({ type: "rate_limit", retryAfterSeconds: 29 });
+    await run.writeFile("A - One.mp3", "1");
+    run.emit({ type: "downloaded", name: "A - One" });
+    return { kind: "exited", exitCode: 0, stderrTail: [] };
+  });
+  await withHarness({ downloader, now: clock.now }, async (h) => {
+    const { job } = await submit(h, 1);
+    h.worker.start();
+    const done = await h.observer.finishedJob(job.id);
+    assert(
+      h.observer.updates.some((j) => j.progress.waitingUntil === clock.now() + 29_000),
+      "the wait was shown",
+    );
+    assertEquals(done.state, "succeeded");
+    assertEquals(done.progress.done, 1);
+    assertEquals(done.progress.waitingUntil, undefined);
+    assertEquals(downloader.runs.length, 1);
+  });
+});
+
+Deno.test("a long Spotify limit pauses every job until it ends; the job then continues with the songs it had", async () => {
+  const clock = manualClock();
+  let attempt = 0;
+  const downloader = new FakeDownloader(async (run) => {
+    attempt++;
+    run.emit({ type: "total", total: 2, title: "X", listKind: "Album" });
+    if (attempt === 1) {
+      await run.writeFile("A - One.mp3", "1");
+      run.emit({ type: "downloaded", name: "A - One" });
+      run.emit({ type: "rate_limit", retryAfterSeconds: 7200 });
+      await run.waitForReleaseOrAbort();
+      return { kind: "cancelled", stderrTail: [] };
+    }
+    run.emit({ type: "skipped", name: "A - One", reason: "exists" });
+    await run.writeFile("A - Two.mp3", "2");
+    run.emit({ type: "downloaded", name: "A - Two" });
+    return { kind: "exited", exitCode: 0, stderrTail: [] };
+  });
+  await withHarness({ downloader, now: clock.now }, async (h) => {
+    const { job } = await submit(h, 1);
+    h.worker.start();
+    await waitFor("the job to be paused", async () => {
+      const view = await h.service.status(ALICE, job.id);
+      return view.job.state === "queued" && view.job.pausedUntil !== undefined;
+    });
+    const paused = (await h.service.status(ALICE, job.id)).job;
+    assertEquals(paused.pausedUntil, clock.now() + 7_200_000);
+    assert(await exists(`${jobOutputDir(h.downloadsDir, job.id)}/A - One.mp3`), "song kept");
+    const other = await submit(h, 2, 202);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assertEquals(downloader.runs.length, 1, "no job starts while Spotify's pause lasts");
+    assertEquals((await h.service.status(ALICE, job.id)).job.state, "queued");
+
+    clock.advance(7_200_001);
+    const done = await h.observer.finishedJob(job.id);
+    assertEquals(done.state, "succeeded");
+    assertEquals(done.progress.done, 2, "the kept song counts as downloaded");
+    assertEquals(done.result?.files.map((f) => f.name), ["A - One.mp3", "A - Two.mp3"]);
+    assertEquals((await h.observer.finishedJob(other.job.id)).state, "succeeded");
+  });
+});
+
+Deno.test("a run that fails with a traceback tells the user what broke", async () => {
+  const cases: [string, string, string][] = [
+    [
+      "FFmpegError",
+      "FFmpeg is not installed. Please run `spotdl --download-ffmpeg`",
+      "ffmpeg_missing",
+    ],
+    ["DownloaderError", "You are blocked by YouTube Music. Please use a VPN", "youtube_blocked"],
+    [
+      "SpotifyException",
+      "http status: 403, code: -1 - https://api.spotify.com/v1/x: Forbidden",
+      "spotify_forbidden",
+    ],
+    [
+      "SpotifyException",
+      "http status: 429, code: -1 - x: Max Retries, reason: too many 404 error responses",
+      "spotify_not_found",
+    ],
+    [
+      "ConnectionError",
+      "HTTPSConnectionPool(host='music.youtube.com', port=443): Max retries exceeded",
+      "network",
+    ],
+  ];
+  for (const [errorClass, message, code] of cases) {
+    const downloader = new FakeDownloader(
+      endWith({ kind: "exited", exitCode: 1, stderrTail: [] }, [{
+        type: "fatal",
+        errorClass,
+        message,
+      }]),
+    );
+    await withHarness({ downloader }, async (h) => {
+      const { job } = await submit(h, 1);
+      h.worker.start();
+      const done = await h.observer.finishedJob(job.id);
+      assertEquals([done.state, done.error?.code], ["failed", code], errorClass);
+    });
+  }
 });
