@@ -110,3 +110,28 @@ export async function waitProcessGone(pid: number): Promise<boolean> {
   }
   return false;
 }
+
+/** The track the short link `/good` of {@linkcode withShortLinkServer} leads to. */
+export const SHORT_LINK_TRACK_ID = "4cOdK2wGLETKBW3PvgPWqT";
+
+/** A stand-in for spotify.link on loopback: `/good` → open.spotify.com, `/evil` → elsewhere. */
+export async function withShortLinkServer<T>(fn: (base: string) => Promise<T>): Promise<T> {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const code = new URL(request.url).pathname.slice(1);
+    const targets: Record<string, string> = {
+      good: `https://open.spotify.com/track/${SHORT_LINK_TRACK_ID}?si=abc&context=x`,
+      evil: `https://evil.example/track/${SHORT_LINK_TRACK_ID}`,
+      lookalike: `https://open.spotify.com.evil.example/track/${SHORT_LINK_TRACK_ID}`,
+    };
+    const target = targets[code];
+    if (request.method !== "HEAD") return new Response("HEAD only", { status: 405 });
+    return target
+      ? new Response(null, { status: 301, headers: { location: target } })
+      : new Response("not found", { status: 404 });
+  });
+  try {
+    return await fn(`http://127.0.0.1:${server.addr.port}`);
+  } finally {
+    await server.shutdown();
+  }
+}

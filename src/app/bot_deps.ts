@@ -25,6 +25,7 @@ export interface BotDepsOptions {
   /** Extra whitelisted users (the sandbox's terminal user). */
   extraAllowedUserIds?: readonly number[];
   jobs: BotDeps["jobs"];
+  links: BotDeps["links"];
   statusMessages: BotDeps["statusMessages"];
   fileLinks: BotDeps["fileLinks"];
 }
@@ -43,6 +44,7 @@ export function botDeps(options: BotDepsOptions): BotDeps {
   const limits = config.rate_limit;
   return {
     jobs: options.jobs,
+    links: options.links,
     statusMessages: options.statusMessages,
     access: {
       isAllowed: (userId) => allowed.has(userId),

@@ -27,6 +27,7 @@ import { urlHost } from "../runtime/host.ts";
 import { type AppPaths, ensureDirectories, resolvePaths } from "./paths.ts";
 import type { FatalError } from "./connect.ts";
 import { botDeps } from "./bot_deps.ts";
+import { LinkReader } from "../links/reader.ts";
 import { type ChatPace, createTelegramClient, goLive, webhookRoute } from "./telegram.ts";
 
 /** Everything `createApp` needs besides the configuration. */
@@ -132,6 +133,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       now,
       extraAllowedUserIds: options.extraAllowedUserIds,
       jobs,
+      links: new LinkReader({
+        shortLinkBase: config.links.short_link_base,
+        maxPerMessage: config.links.max_per_message,
+      }),
       statusMessages: chatUpdater,
       fileLinks,
     }),

@@ -8,6 +8,7 @@ import type { Context } from "grammy";
 import type { AppLogger } from "../log/logger.ts";
 import type { JobService, Requester } from "../jobs/service.ts";
 import type { Job } from "../jobs/model.ts";
+import type { ReadLinks } from "../links/reader.ts";
 
 /**
  * Context of one update: grammY's context plus a logger carrying the update's ids, and the
@@ -50,9 +51,15 @@ export interface StatusMessages {
   attached(job: Job): void;
 }
 
+/** Reads the Spotify links of a message (`src/links/reader.ts`). */
+export interface LinkSource {
+  read(text: string): Promise<ReadLinks>;
+}
+
 /** Everything the handlers need. */
 export interface BotDeps {
   jobs: JobService;
+  links: LinkSource;
   statusMessages: StatusMessages;
   access: AccessPolicy;
   limits: {

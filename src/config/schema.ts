@@ -142,6 +142,13 @@ const rateLimitSchema = z.strictObject({
   downloads_per_hour: z.number().positive().default(30),
 });
 
+const linksSchema = z.strictObject({
+  /** Where `spotify.link/…` short links are resolved (tests point it at a local server). */
+  short_link_base: z.url({ protocol: /^https?$/ }).default("https://spotify.link"),
+  /** Links taken from one message; each becomes a job. */
+  max_per_message: z.number().int().min(1).max(20).default(5),
+});
+
 const logSchema = z.strictObject({
   level: z.enum(["debug", "info", "warning", "error"]).default("info"),
   /** "auto": readable text on a TTY, JSON lines otherwise. */
@@ -166,6 +173,7 @@ export const configSchema = z.strictObject({
   downloader: downloaderSchema.prefault({}),
   jobs: jobsSchema.prefault({}),
   rate_limit: rateLimitSchema.prefault({}),
+  links: linksSchema.prefault({}),
   log: logSchema.prefault({}),
   shutdown: shutdownSchema.prefault({}),
   sandbox: sandboxSchema.prefault({}),

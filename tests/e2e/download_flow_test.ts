@@ -9,7 +9,9 @@ import {
   startTestBot,
   TRACK,
 } from "./_harness.ts";
-import { exists } from "../_test_utils.ts";
+import { exists, withShortLinkServer } from "../_test_utils.ts";
+
+const ALBUM_ID = "4aawyAB9vmqN3uQ7FjRGTy";
 
 const JOB_ID = /job [a-z0-9]{6,32}/i;
 
@@ -157,4 +159,50 @@ Deno.test("a pasted link without /download starts a job, and a single track arri
   } finally {
     await bot.close();
   }
+});
+
+Deno.test("a shared sentence with a link starts a job; two links start two jobs", async () => {
+  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_TRACKS: "1" } });
+  try {
+    bot.emulator.sendText(ALICE, `Listen to this on Spotify: ${PLAYLIST}?si=abc`);
+    const first = await bot.emulator.waitForBotMessage(ALICE.id, /Job [a-z0-9]+/);
+    await bot.emulator.waitForBotMessage(ALICE.id, /✅/, { after: first.messageId });
+
+    bot.emulator.sendText(
+      BOB,
+      `these two: ${TRACK} and https://open.spotify.com/album/${ALBUM_ID}`,
+    );
+    const a = await bot.emulator.waitForBotMessage(BOB.id, /Job [a-z0-9]+/);
+    const b = await bot.emulator.waitForBotMessage(BOB.id, /Job [a-z0-9]+/, {
+      after: a.messageId,
+    });
+    assert(jobIdFrom(a) !== jobIdFrom(b), "two jobs");
+  } finally {
+    await bot.close();
+  }
+});
+
+Deno.test("a spotify.link short link is followed to open.spotify.com; one leading elsewhere is refused", async () => {
+  await withShortLinkServer(async (base) => {
+    const bot = await startTestBot({
+      downloaderEnv: { FAKE_SPOTDL_TRACKS: "1" },
+      config: (c) => ({ ...c, links: { short_link_base: base } }),
+    });
+    try {
+      bot.emulator.sendText(ALICE, "https://spotify.link/good");
+      const status = await bot.emulator.waitForBotMessage(ALICE.id, /Job [a-z0-9]+/);
+      const summary = await bot.emulator.waitForBotMessage(ALICE.id, /✅/, {
+        after: status.messageId,
+      });
+      assertStringIncludes(summary.text ?? "", "1 downloaded");
+
+      bot.emulator.sendText(ALICE, "https://spotify.link/evil");
+      const refusal = await bot.emulator.waitForBotMessage(ALICE.id, /Spotify page/, {
+        after: summary.messageId,
+      });
+      assertStringIncludes(refusal.text ?? "", "That short link does not lead to a Spotify page.");
+    } finally {
+      await bot.close();
+    }
+  });
 });

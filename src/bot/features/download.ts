@@ -1,19 +1,22 @@
 /**
- * /download <link>, and a bare Spotify link pasted into the chat.
+ * /download <link>, and any message with a Spotify link in it: each link (up to
+ * `links.max_per_message`) becomes a job; links that are not valid get their refusal.
  *
  * @module
  */
 import { Composer } from "grammy";
 import type { Chat } from "grammy/types";
 import type { BotContext, BotDeps } from "../context.ts";
-import { EXAMPLE_LINK, parseSpotifyLink } from "../../links/spotify.ts";
+import { EXAMPLE_LINK, parseSpotifyLink, type SpotifyLink } from "../../links/spotify.ts";
+import { LinkReader } from "../../links/reader.ts";
 import { InvalidLinkError, RateLimitedError } from "../../errors.ts";
+import { escapeHtml } from "../../chat/format.ts";
 import { command, commandArgument } from "./command.ts";
 import { showSubmittedJob } from "./job_message.ts";
 
-/** Does this text look like the user meant a Spotify link? */
+/** Does this text have a Spotify link in it? */
 export function looksLikeSpotifyLink(text: string): boolean {
-  return /^\s*(https?:\/\/)?(open|play)\.spotify\.com\//i.test(text) || /^\s*spotify:/i.test(text);
+  return LinkReader.mentionsSpotify(text);
 }
 
 /** A context in a chat (a command or a pasted link). */
@@ -21,14 +24,7 @@ type ChatContext = BotContext & { chat: Chat };
 
 /** The /download command and pasted links. */
 export function downloadFeature(deps: BotDeps): Composer<BotContext> {
-  const handle = async (ctx: ChatContext, text: string) => {
-    if (text === "") {
-      throw new InvalidLinkError(
-        `Send the link after the command, for example:\n/download ${EXAMPLE_LINK}`,
-        text,
-      );
-    }
-    const link = parseSpotifyLink(text);
+  const start = async (ctx: ChatContext, link: SpotifyLink) => {
     const { userId } = ctx.requester;
     const decision = await deps.limits.downloads.take(userId);
     if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, "downloads");
@@ -38,6 +34,28 @@ export function downloadFeature(deps: BotDeps): Composer<BotContext> {
       url: link.url,
     });
     await showSubmittedJob(ctx, deps, submitted);
+  };
+
+  const handle = async (ctx: ChatContext, text: string) => {
+    if (text === "") {
+      throw new InvalidLinkError(
+        `Send the link after the command, for example:\n/download ${EXAMPLE_LINK}`,
+        text,
+      );
+    }
+    const read = await deps.links.read(text);
+    if (read.links.length === 0) {
+      // Nothing valid: the one refusal that says best what is wrong.
+      throw read.refused[0] ?? linkRefusal(text);
+    }
+    for (const refusal of read.refused) await ctx.reply(escapeHtml(refusal.userMessage));
+    if (read.ignored > 0) {
+      await ctx.reply(
+        `Only the first ${read.limit} links of a message are taken: send the other ` +
+          `${read.ignored} in another message.`,
+      );
+    }
+    for (const link of read.links) await start(ctx, link);
   };
 
   const composer = new Composer<BotContext>();
@@ -50,4 +68,15 @@ export function downloadFeature(deps: BotDeps): Composer<BotContext> {
   );
   pasted.use(command("download", deps, (ctx) => handle(ctx, ctx.message.text)));
   return composer;
+}
+
+/** Why a text with no Spotify link in it is refused (parsing it names the reason). */
+function linkRefusal(text: string): InvalidLinkError {
+  try {
+    parseSpotifyLink(text);
+  } catch (error) {
+    if (error instanceof InvalidLinkError) return error;
+    throw error;
+  }
+  return new InvalidLinkError("That message has no Spotify link in it.", text);
 }
