@@ -46,15 +46,24 @@ async function load(path: string | undefined, io: CliIo): Promise<LoadResult> {
   return await loadConfig({ path, env: io.env });
 }
 
-/** The configured downloader cannot be started: a problem for `check-config`. */
-async function downloaderProblem(loaded: LoadSuccess): Promise<ConfigProblem | undefined> {
-  const check = await downloaderFromConfig(loaded.config).check();
-  if (check.ok) return undefined;
+/**
+ * The configured downloader: a problem for `check-config` when it cannot be started (or lacks
+ * ffmpeg), and warnings that do not stop it (an old spotDL).
+ */
+async function downloaderReport(
+  loaded: LoadSuccess,
+): Promise<{ problem?: ConfigProblem; warnings: string[] }> {
+  const downloader = downloaderFromConfig(loaded.config);
+  const check = await downloader.check();
+  if (check.ok) return { warnings: await downloader.warnings() };
   return {
-    path: "downloader.command",
-    message: check.message,
-    hint: check.hint,
-    source: loaded.sources.get("downloader.command") ?? "default",
+    problem: {
+      path: "downloader.command",
+      message: check.message,
+      hint: check.hint,
+      source: loaded.sources.get("downloader.command") ?? "default",
+    },
+    warnings: [],
   };
 }
 
@@ -138,18 +147,16 @@ async function checkConfigCommand(
     return EXIT.failure;
   }
   const problems = productionProblems(loaded.config);
-  const downloader = await downloaderProblem(loaded);
-  if (downloader) problems.push(downloader);
+  const downloader = await downloaderReport(loaded);
+  if (downloader.problem) problems.push(downloader.problem);
   if (options.json) {
+    const report = toJson(problems.length ? { ok: false, file: loaded.file, problems } : loaded);
     io.out(
-      JSON.stringify(
-        toJson(problems.length ? { ok: false, file: loaded.file, problems } : loaded),
-        null,
-        2,
-      ) + "\n",
+      JSON.stringify({ ...(report as object), warnings: downloader.warnings }, null, 2) + "\n",
     );
   } else {
     io.out(formatSummary(loaded));
+    for (const warning of downloader.warnings) io.err(`warning: ${warning}\n`);
     if (problems.length > 0) io.err("\n" + formatProblems(problems, loaded.file));
   }
   return problems.length > 0 ? EXIT.failure : EXIT.ok;

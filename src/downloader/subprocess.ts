@@ -17,6 +17,7 @@
 import { resolve as resolvePath } from "node:path";
 import { stripAnsi } from "./ansi.ts";
 import { buildArgs, resolveExecutable } from "./command.ts";
+import { findFfmpeg, isOlder, isSpotdl, KNOWN_GOOD_SPOTDL, spotdlVersion } from "./spotdl_check.ts";
 import type { DownloaderEvent } from "./events.ts";
 import { readLines } from "./lines.ts";
 import { removePartialFiles } from "./output_files.ts";
@@ -85,8 +86,37 @@ export class SubprocessDownloader implements Downloader {
   /** Resolves the executable without running it. */
   async check(): Promise<DownloaderCheck> {
     const path = await this.#resolve();
-    if (path !== null) return { ok: true, path };
-    return { ok: false, ...missingText(this.#options.command) };
+    if (path === null) return { ok: false, ...missingText(this.#options.command) };
+    if (this.#isSpotdl() && await findFfmpeg(this.#options.args, this.#pathEnv()) === null) {
+      return {
+        ok: false,
+        message: "ffmpeg was not found on PATH (spotDL needs it to convert audio)",
+        hint: "install ffmpeg (for example `apt install ffmpeg`), or pass " +
+          '"--ffmpeg", "/path/to/ffmpeg" in downloader.args',
+      };
+    }
+    return { ok: true, path };
+  }
+
+  /** An old or unreadable spotDL version (`spotdl --version`, bounded by `timeoutMs`). */
+  async warnings(timeoutMs = 15_000): Promise<string[]> {
+    const path = this.#isSpotdl() ? await this.#resolve() : null;
+    if (path === null) return [];
+    const found = await spotdlVersion(path, timeoutMs);
+    if ("error" in found) return [`spotDL's version could not be checked: ${found.error}`];
+    if (!isOlder(found.version, KNOWN_GOOD_SPOTDL)) return [];
+    return [
+      `spotDL ${found.version} is older than ${KNOWN_GOOD_SPOTDL}: since Spotify's February 2026 ` +
+      "API change older versions fail playlists with 403. Upgrade: pipx upgrade spotdl",
+    ];
+  }
+
+  #isSpotdl(): boolean {
+    return this.#options.format === "spotdl" && isSpotdl(this.#options.command);
+  }
+
+  #pathEnv(): string | undefined {
+    return this.#options.env?.PATH ?? envPath();
   }
 
   /** Runs one download; see the module documentation for how it stops. Never throws for downloader failures. */
@@ -261,7 +291,7 @@ export class SubprocessDownloader implements Downloader {
   }
 
   async #resolve(): Promise<string | null> {
-    return await resolveExecutable(this.#options.command, this.#options.env?.PATH ?? envPath());
+    return await resolveExecutable(this.#options.command, this.#pathEnv());
   }
 }
 

@@ -35,6 +35,8 @@ export type DownloaderCheck =
 export interface Downloader {
   /** Resolves the executable (PATH lookup) without running a download. */
   check(): Promise<DownloaderCheck>;
+  /** Things an admin should know that do not stop it from running (an old version). */
+  warnings?(): Promise<string[]>;
   /** Runs one download to its end. Never throws for downloader failures: see the outcome. */
   run(request: DownloadRequest): Promise<DownloadOutcome>;
 }

@@ -106,3 +106,47 @@ Deno.test("run without a token and without a terminal refuses with a hint instea
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** A directory with a stub `spotdl` printing `version` for --version, and maybe an `ffmpeg`. */
+async function stubBin(dir: string, version: string, withFfmpeg: boolean): Promise<string> {
+  const bin = `${dir}/bin`;
+  await Deno.mkdir(bin);
+  await Deno.writeTextFile(`${bin}/spotdl`, `#!/bin/sh\necho "${version}"\n`, { mode: 0o755 });
+  if (withFfmpeg) await Deno.writeTextFile(`${bin}/ffmpeg`, "#!/bin/sh\n", { mode: 0o755 });
+  return bin;
+}
+
+Deno.test("check-config fails when spotDL's ffmpeg is missing, and warns about an old spotDL", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const env = { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_ALLOWED_USER_IDS: "42" };
+    const noFfmpeg = await stubBin(`${dir}`, "4.6.0", false);
+    const missing = await runCli(["check-config"], {
+      cwd: dir,
+      // Only the stubs on PATH: a system ffmpeg cannot be found.
+      env: { ...env, PATH: noFfmpeg, DLBOT_DOWNLOADER_COMMAND: `${noFfmpeg}/spotdl` },
+    });
+    assertEquals(missing.code, 1, missing.stderr);
+    assertStringIncludes(missing.stderr, "ffmpeg was not found on PATH");
+    assertStringIncludes(missing.stderr, "apt install ffmpeg");
+
+    await Deno.remove(noFfmpeg, { recursive: true });
+    const bin = await stubBin(dir, "4.4.3", true);
+    const old = await runCli(["check-config"], {
+      cwd: dir,
+      env: { ...env, PATH: bin, DLBOT_DOWNLOADER_COMMAND: `${bin}/spotdl` },
+    });
+    assertEquals(old.code, 0, old.stderr);
+    assertStringIncludes(old.stderr, "warning: spotDL 4.4.3 is older than 4.6.0");
+
+    await Deno.writeTextFile(`${bin}/spotdl`, '#!/bin/sh\necho "4.6.0"\n', { mode: 0o755 });
+    const current = await runCli(["check-config"], {
+      cwd: dir,
+      env: { ...env, PATH: bin, DLBOT_DOWNLOADER_COMMAND: `${bin}/spotdl` },
+    });
+    assertEquals(current.code, 0, current.stderr);
+    assertEquals(current.stderr.includes("warning:"), false, current.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -123,6 +123,13 @@ Deno.test("the runtime stage installs pinned spotDL and ffmpeg without leftovers
   assert.match(pip, /spotdl==\$\{SPOTDL_VERSION\}/);
   const arg = final.find((i) => i.keyword === "ARG" && i.args.startsWith("SPOTDL_VERSION="));
   assert.match(arg?.args ?? "", /^SPOTDL_VERSION=\d+\.\d+\.\d+$/);
+  const [major = 0, minor = 0] = (arg?.args.split("=")[1] ?? "").split(".").map(Number);
+  assert.ok(major > 4 || (major === 4 && minor >= 6), "spotDL 4.6.0 or newer (Spotify's 2026 API)");
+  const copies = final.filter((i) => i.keyword === "COPY").map((i) => i.args);
+  assert.ok(
+    copies.some((c) => /\/usr\/local\/bin\/deno$/.test(c)),
+    "a JavaScript runtime (Deno) for yt-dlp's YouTube support",
+  );
 });
 
 Deno.test("no ENV or ARG in Dockerfile.bot carries a token or secret value", async () => {
