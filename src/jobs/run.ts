@@ -9,6 +9,7 @@ import type { Config } from "../config/schema.ts";
 import type { DownloaderEvent } from "../downloader/events.ts";
 import type { Downloader } from "../downloader/types.ts";
 import type { Log } from "../log/logger.ts";
+import type { JobMetricsSink } from "../metrics/metrics.ts";
 import { errorText } from "../runtime/error_text.ts";
 import {
   CANCELLED_ERROR,
@@ -32,18 +33,6 @@ import {
   type Verdict,
   verdictOf,
 } from "./verdict.ts";
-
-/** Where the worker reports job metrics (the Prometheus registry implements it). */
-export interface JobMetricsSink {
-  /** A job this instance ran reached a final state after `durationSeconds` of running. */
-  jobFinished(state: "succeeded" | "failed" | "cancelled", durationSeconds: number): void;
-  /** Queued jobs across all instances. */
-  setQueueDepth(n: number): void;
-  /** Jobs running in this instance. */
-  setRunning(n: number): void;
-  /** Spotify asked to wait this long. */
-  spotifyRateLimited?(retryAfterSeconds: number): void;
-}
 
 /** What a job's output directory holds, as measured after a successful run. */
 export interface InspectedOutput {
@@ -210,10 +199,11 @@ export class JobRun {
       job_id: this.job.id,
       retry_after_s: seconds,
     });
-    this.#deps.metrics?.spotifyRateLimited?.(seconds);
     if (seconds <= this.#deps.config.downloader.spotify_wait_max_seconds) {
+      this.#deps.metrics?.spotifyWait("short");
       return { ...progress, waitingUntil: until };
     }
+    this.#deps.metrics?.spotifyWait("pause");
     this.#facts.pauseUntil = Math.max(this.#facts.pauseUntil ?? 0, until);
     this.abort("spotify_pause");
     return progress;

@@ -13,12 +13,13 @@ import { removeJobFiles } from "./files.ts";
 import { jobSchema } from "./model.ts";
 import type { Job } from "./model.ts";
 import { guardedObserver } from "./observer.ts";
-import { claimNext, queueDepth, queuePositions } from "./queue.ts";
+import { claimNext, queueDepth, queuePositions, spotifyPausedUntil } from "./queue.ts";
 import { recoverInterrupted, sweepOutputs } from "./recovery.ts";
 import { JobRun, type RunDeps } from "./run.ts";
 import type { JobObserver, LocalJobRunner } from "./service.ts";
 
-export type { InspectedOutput, JobMetricsSink } from "./run.ts";
+export type { InspectedOutput } from "./run.ts";
+export type { JobMetricsSink } from "../metrics/metrics.ts";
 
 /** Dependencies of {@linkcode JobWorker}: what each run needs, plus the loop's own settings. */
 export interface JobWorkerDeps extends Omit<RunDeps, "now" | "instanceId" | "onDownloadDone"> {
@@ -150,6 +151,9 @@ export class JobWorker implements LocalJobRunner {
     const metrics = this.#deps.metrics;
     if (metrics !== undefined) {
       metrics.setQueueDepth(await queueDepth(this.#deps.kv));
+      metrics.setSpotifyPauseUntil(
+        await spotifyPausedUntil(this.#deps.kv, this.#runDeps.now()) ?? 0,
+      );
       this.#reportRunning();
     }
   }

@@ -22,6 +22,10 @@ export interface JobMetricsSink {
   setQueueDepth(n: number): void;
   /** Jobs currently running. */
   setRunning(n: number): void;
+  /** Spotify asked to wait: sat out by the downloader ("short") or pausing every job. */
+  spotifyWait(kind: "short" | "pause"): void;
+  /** When Spotify's shared pause ends (epoch ms), 0 when there is none. */
+  setSpotifyPauseUntil(epochMs: number): void;
 }
 
 /** All metrics of the bot and their registry. */
@@ -160,7 +164,25 @@ export function createMetrics(): Metrics {
     registers,
   });
 
+  const spotifyWaits = new Counter({
+    name: "dlbot_spotify_waits_total",
+    help: "Spotify rate limits: short ones sat out by the downloader, pauses of every job.",
+    labelNames: ["kind"] as const,
+    registers,
+  });
+  const spotifyPauseUntil = new Gauge({
+    name: "dlbot_spotify_pause_until_timestamp_seconds",
+    help: "When Spotify's pause of every job ends (Unix time); 0 when no pause is on.",
+    registers,
+  });
+
   const sink: JobMetricsSink = {
+    spotifyWait(kind) {
+      spotifyWaits.inc({ kind });
+    },
+    setSpotifyPauseUntil(epochMs) {
+      spotifyPauseUntil.set(Math.round(epochMs / 1000));
+    },
     jobFinished(state, durationSeconds) {
       jobsFinished.inc({ state });
       if (Number.isFinite(durationSeconds) && durationSeconds >= 0) {

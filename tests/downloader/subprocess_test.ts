@@ -8,7 +8,7 @@ import {
 } from "../../src/downloader/subprocess.ts";
 import type { DownloadOutcome } from "../../src/downloader/types.ts";
 import { configSchema, DEFAULT_DOWNLOADER_ARGS } from "../../src/config/schema.ts";
-import { waitProcessGone } from "../_test_utils.ts";
+import { exists, waitProcessGone } from "../_test_utils.ts";
 import { FAKE_JSONL_DOWNLOADER as FAKE_JSONL, FAKE_SPOTDL } from "../_fixtures.ts";
 
 const PLAYLIST = "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M";
@@ -381,5 +381,27 @@ Deno.test("run() reports a failing JSON-lines downloader's error event and exit 
       message: "source unavailable",
       track: "Artist 2 - Song 2",
     }]);
+  });
+});
+
+Deno.test("a spotDL config.json asking for DEBUG lines changes nothing: the bot's flags win", async () => {
+  await withRunScene(async (h) => {
+    const home = `${h.dir}/admin-home`;
+    await Deno.mkdir(`${home}/.config/spotdl`, { recursive: true });
+    await Deno.writeTextFile(`${home}/.config/spotdl/config.json`, '{"log_level": "DEBUG"}');
+    const outcome = await run(h, spotdl(h, { HOME: home, FAKE_SPOTDL_TRACKS: "2" }));
+    assertEquals(outcome.kind, "exited");
+    assertEquals(h.events.filter((e) => e.type === "unknown"), []);
+    assertEquals(h.events.filter((e) => e.type === "downloaded").length, 2);
+  });
+});
+
+Deno.test("each run gets a HOME of its own beside its directory, removed when it ends", async () => {
+  await withRunScene(async (h) => {
+    const argsFile = `${h.dir}/env`;
+    await run(h, spotdl(h, { FAKE_SPOTDL_TRACKS: "1", FAKE_SPOTDL_ARGSFILE: argsFile }));
+    assertEquals(await exists(`${h.outputDir}.home`), false, "the run's HOME is gone");
+    const inside = await Array.fromAsync(Deno.readDir(h.outputDir));
+    assertEquals(inside.map((e) => e.name), ["Artist One - Song One.mp3"], "no temp files left");
   });
 });

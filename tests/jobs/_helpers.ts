@@ -263,6 +263,14 @@ export class RecordingMetrics implements JobMetricsSink {
   setRunning(n: number): void {
     this.running = n;
   }
+  readonly spotifyWaits: string[] = [];
+  spotifyPauseUntil?: number;
+  spotifyWait(kind: "short" | "pause"): void {
+    this.spotifyWaits.push(kind);
+  }
+  setSpotifyPauseUntil(epochMs: number): void {
+    this.spotifyPauseUntil = epochMs;
+  }
 }
 
 /** Runs `fn` with a fresh harness and closes it afterwards, even when `fn` throws. */

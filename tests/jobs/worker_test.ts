@@ -339,7 +339,8 @@ Deno.test("a long Spotify limit pauses every job until it ends; the job then con
     run.emit({ type: "downloaded", name: "A - Two" });
     return { kind: "exited", exitCode: 0, stderrTail: [] };
   });
-  await withHarness({ downloader, now: clock.now }, async (h) => {
+  const metrics = new RecordingMetrics();
+  await withHarness({ downloader, now: clock.now, metrics }, async (h) => {
     const { job } = await submit(h, 1);
     h.worker.start();
     await waitFor("the job to be paused", async () => {
@@ -352,6 +353,8 @@ Deno.test("a long Spotify limit pauses every job until it ends; the job then con
     const other = await submit(h, 2, 202);
     await new Promise((resolve) => setTimeout(resolve, 200));
     assertEquals(downloader.runs.length, 1, "no job starts while Spotify's pause lasts");
+    assertEquals(metrics.spotifyWaits, ["pause"]);
+    assertEquals(metrics.spotifyPauseUntil, clock.now() + 7_200_000);
     assertEquals((await h.service.status(ALICE, job.id)).job.state, "queued");
 
     clock.advance(7_200_001);
