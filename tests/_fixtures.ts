@@ -4,8 +4,10 @@
  *
  * @module
  */
-import { type Job, jobSchema } from "../src/jobs/model.ts";
+import type { z } from "zod";
+import { type Job, jobResultSchema, jobSchema } from "../src/jobs/model.ts";
 import type { Requester } from "../src/jobs/service.ts";
+import type { AppLogger } from "../src/log/logger.ts";
 
 /** The repository root, ending in "/". */
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -14,7 +16,10 @@ const ROOT = new URL("../", import.meta.url).pathname;
 export const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 
 /** Overrides for {@linkcode makeJob}: any job field, progress fields one by one. */
-export type JobInput = Omit<Partial<Job>, "progress"> & { progress?: Partial<Job["progress"]> };
+export type JobInput = Omit<Partial<Job>, "progress" | "result"> & {
+  progress?: Partial<Job["progress"]>;
+  result?: z.input<typeof jobResultSchema>;
+};
 
 /** A valid job (a queued playlist of user 1 in chat 10, created at {@linkcode T0}) with overrides. */
 export function makeJob(overrides: JobInput = {}): Job {
@@ -66,4 +71,29 @@ export function childEnv(extra: Record<string, string> = {}): Record<string, str
     NO_COLOR: "1",
     ...extra,
   };
+}
+
+/** One line an {@linkcode recordingLogger} kept. */
+export interface LogRecord {
+  level: string;
+  message: string;
+  props: Record<string, unknown>;
+}
+
+/** An app logger that keeps every line (with the fields bound by `with`). */
+export function recordingLogger(): { logger: AppLogger; records: LogRecord[] } {
+  const records: LogRecord[] = [];
+  const make = (bound: Record<string, unknown>): AppLogger => {
+    const log = (level: string) => (message: string, props: Record<string, unknown> = {}) => {
+      records.push({ level, message, props: { ...bound, ...props } });
+    };
+    return {
+      debug: log("debug"),
+      info: log("info"),
+      warn: log("warn"),
+      error: log("error"),
+      with: (props) => make({ ...bound, ...props }),
+    };
+  };
+  return { logger: make({}), records };
 }

@@ -27,6 +27,8 @@ import { urlHost } from "../runtime/host.ts";
 import { type AppPaths, ensureDirectories, resolvePaths } from "./paths.ts";
 import type { FatalError } from "./connect.ts";
 import { botDeps } from "./bot_deps.ts";
+import { listening, openKvStore, StartupError } from "./startup_error.ts";
+import { errorText } from "../runtime/error_text.ts";
 import { LinkReader } from "../links/reader.ts";
 import { type ChatPace, createTelegramClient, goLive, webhookRoute } from "./telegram.ts";
 
@@ -81,8 +83,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   const { config, logger } = options;
   const now = options.now ?? Date.now;
   const paths = resolvePaths(config, options.kvPath);
-  await ensureDirectories(paths);
-  const kv = await Deno.openKv(paths.kvPath);
+  await ensureDirectories(paths).catch((error) => {
+    throw new StartupError(
+      `cannot create the data directories under ${paths.dataDir}: ${errorText(error)} ` +
+        "(the bot's user must be able to write storage.data_dir)",
+      { cause: error },
+    );
+  });
+  const kv = await openKvStore(paths.kvPath);
   const metrics = createMetrics();
   const log = (name: string) => logger.with({ logger_area: name });
   const signer = await LinkSigner.fromSecret(
@@ -143,18 +151,19 @@ export async function createApp(options: AppOptions): Promise<App> {
   );
 
   const webhook = webhookRoute(bot, config);
-  const server = serveHttp({
-    kv,
-    config,
-    signer,
-    downloadsDir: paths.downloadsDir,
-    metrics,
-    webhook,
-    lastTelegramSuccessAt: telegram.lastSuccessAt,
-    downloader,
-    now,
-    logger: log("http"),
-  });
+  const server = listening(config.http.listen, () =>
+    serveHttp({
+      kv,
+      config,
+      signer,
+      downloadsDir: paths.downloadsDir,
+      metrics,
+      webhook,
+      lastTelegramSuccessAt: telegram.lastSuccessAt,
+      downloader,
+      now,
+      logger: log("http"),
+    }), () => kv.close());
 
   let runner: RunnerHandle | undefined;
   let stopping: Promise<void> | undefined;

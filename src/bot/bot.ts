@@ -12,7 +12,7 @@
 import { Bot, type BotConfig } from "grammy";
 import { sequentialize } from "@grammyjs/runner";
 import type { BotContext, BotDeps } from "./context.ts";
-import { commandRateLimit, logContext, whitelist } from "./middleware.ts";
+import { commandRateLimit, logContext, wellFormed, whitelist } from "./middleware.ts";
 import { helpFeature } from "./features/help.ts";
 import { downloadFeature } from "./features/download.ts";
 import { statusFeature } from "./features/status.ts";
@@ -31,6 +31,7 @@ export function createBot(token: string, config?: BotConfig<BotContext>): Bot<Bo
 export function installHandlers(bot: Bot<BotContext>, deps: BotDeps): void {
   const chatKey = (ctx: BotContext) => ctx.chat?.id.toString() ?? ctx.from?.id.toString();
   const inChatOrder = sequentialize<BotContext>(chatKey);
+  bot.use(wellFormed(deps));
   bot.use(logContext(deps));
   bot.errorBoundary(async (err) => {
     const ctx = err.ctx;

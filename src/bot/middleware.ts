@@ -21,6 +21,32 @@ export function commandOf(ctx: BotContext): string {
   return "other";
 }
 
+/**
+ * Drops updates whose fields do not have the types the Bot API documents (a text that is not a
+ * string, a sender without a numeric id): nothing further down has to doubt them. Logged once
+ * each, at warning.
+ */
+export function wellFormed(deps: Pick<BotDeps, "logger">): MiddlewareFn<BotContext> {
+  return async (ctx, next) => {
+    const message = ctx.update.message as Record<string, unknown> | undefined;
+    const callback = ctx.update.callback_query as Record<string, unknown> | undefined;
+    const from = (message?.from ?? callback?.from) as Record<string, unknown> | undefined;
+    const bad = (message && !optionalString(message.text)) ||
+      (message && !optionalString(message.caption)) ||
+      (callback && !optionalString(callback.data)) ||
+      (from !== undefined && typeof from.id !== "number");
+    if (bad) {
+      deps.logger.warn("dropped a malformed update", { update_id: ctx.update.update_id });
+      return;
+    }
+    await next();
+  };
+}
+
+function optionalString(value: unknown): boolean {
+  return value === undefined || typeof value === "string";
+}
+
 /** Attaches `ctx.log` with update, user and chat ids, and logs each update with its duration. */
 export function logContext(deps: Pick<BotDeps, "logger">): MiddlewareFn<BotContext> {
   return async (ctx, next) => {

@@ -122,11 +122,11 @@ function succeededSummary(job: Job, links: FileLink[]): string {
   }
   const bundled = links.length === 1 && files.length > 1;
   head.push("", bundled ? `📦 All ${files.length} files:` : "📥 Downloads:");
-  return withLinks(head.join("\n"), links);
+  return withLinks(head.join("\n"), links, result?.unlistedFiles ?? 0);
 }
 
 /** Appends link lines while they fit, then "… and N more files" with a hint. */
-function withLinks(head: string, links: FileLink[]): string {
+function withLinks(head: string, links: FileLink[], unlistedFiles: number): string {
   const moreLine = (n: number) =>
     `… and ${n} more ${n === 1 ? "file" : "files"} not listed here ` +
     `(a Telegram message cannot hold all the links).`;
@@ -141,7 +141,8 @@ function withLinks(head: string, links: FileLink[]): string {
     text += line;
     shown++;
   }
-  if (shown < links.length) text += `\n${moreLine(links.length - shown)}`;
+  const unlisted = links.length - shown + unlistedFiles;
+  if (unlisted > 0) text += `\n${moreLine(unlisted)}`;
   return text;
 }
 

@@ -12,7 +12,8 @@ import { formatProblems, formatSummary, productionProblems, toJson } from "../co
 import { ENV_VARS } from "../config/env.ts";
 import { secretValues } from "../config/secrets.ts";
 import { setupLogging, shutdownLogging } from "../log/logger.ts";
-import { createApp } from "../app/create_app.ts";
+import { type App, createApp } from "../app/create_app.ts";
+import { StartupError } from "../app/startup_error.ts";
 import { downloaderFromConfig } from "../downloader/mod.ts";
 import { defaultHealthUrl, runHealthcheck } from "./healthcheck.ts";
 import { runSandbox } from "../sandbox/run.ts";
@@ -100,7 +101,15 @@ async function runCommand(
       }
       return await runSandbox({ config, logger, io });
     }
-    const app = await createApp({ config, logger, token });
+    let app: App;
+    try {
+      app = await createApp({ config, logger, token });
+    } catch (error) {
+      if (!(error instanceof StartupError)) throw error;
+      logger.error("start-up failed", { error: error.message });
+      io.err(`dlbot: ${error.message}\n`);
+      return EXIT.failure;
+    }
     const stopRequested = Promise.withResolvers<void>();
     const removeSignals = onShutdownSignals({
       onFirst(signal) {

@@ -65,6 +65,8 @@ const httpSchema = z.strictObject({
   /** host:port the HTTP server (files, /metrics, /healthz, /readyz, webhook) listens on. */
   listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
     message: "must be host:port, e.g. 127.0.0.1:8080",
+  }).refine((listen) => !/:\d+$/.test(listen) || Number(listen.split(":").at(-1)) <= 65_535, {
+    message: "has a port above 65535 (ports are 1-65535; 0 picks a free one)",
   }).default("127.0.0.1:8080"),
   /** Public prefix in front of the HTTP server, used in download links. */
   public_base_url: z.url({ protocol: /^https?$/ }).optional(),

@@ -22,9 +22,17 @@ export function secretValues(config: Config): string[] {
     .filter((value): value is string => typeof value === "string" && value !== "");
 }
 
+/**
+ * Secrets shorter than this are not searched for in text: replacing every "x" of a report with
+ * `[redacted]` would show the secret by its absence. They are still never shown by key (a
+ * secret key's value is always replaced), and the schema refuses most of them anyway.
+ */
+export const MIN_REDACTED_LENGTH = 8;
+
 /** Replaces every occurrence of each secret in `text` with `[redacted]`. Longest first. */
 export function redact(text: string, secrets: readonly string[]): string {
-  const sorted = [...new Set(secrets)].filter((s) => s !== "").sort((a, b) => b.length - a.length);
+  const sorted = [...new Set(secrets)].filter((s) => s.length >= MIN_REDACTED_LENGTH)
+    .sort((a, b) => b.length - a.length);
   let out = text;
   for (const secret of sorted) out = out.split(secret).join(REDACTED);
   return out;

@@ -173,6 +173,15 @@ export class TelegramEmulator {
     return this.#telegram.userPressesButton(from, message, data);
   }
 
+  /**
+   * Queues an update exactly as given (no checks): what a hostile or broken client could make
+   * Telegram deliver, for robustness tests.
+   */
+  sendRawUpdate(content: Record<string, unknown>): TgUpdate {
+    this.#assertOpen();
+    return this.#telegram.updates.push(content as Omit<TgUpdate, "update_id">);
+  }
+
   /** Marks a private chat as blocked by its user (sends get 403) or unblocked. */
   setBlocked(userId: number, blocked: boolean): void {
     this.#telegram.setBlocked(userId, blocked);

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Job } from "../jobs/model.ts";
-import { type LinkSigner, publicFileUrl } from "./signing.ts";
+import { fileLinkPath, type LinkSigner, publicFileUrl } from "./signing.ts";
 
 /** One download link. */
 export interface SignedFileLink {
@@ -29,7 +29,7 @@ export function fileLinksFor(options: FileLinkOptions): (job: Job) => Promise<Si
       name: file.name,
       url: publicFileUrl(
         options.publicBase(),
-        await options.signer.sign(`/files/${job.id}/${encodeURIComponent(file.name)}`, expiresAt),
+        await options.signer.sign(fileLinkPath(job.id, file.name), expiresAt),
       ),
     })));
   };

@@ -60,6 +60,8 @@ export async function serveFile(
   }
   let file: Deno.FsFile;
   try {
+    // Opening a FIFO (or a device) would wait for a writer: only regular files are opened.
+    if (!(await Deno.stat(filePath)).isFile) return notFound();
     file = await Deno.open(filePath, { read: true });
   } catch (error) {
     if (isMissing(error)) return notFound();

@@ -143,7 +143,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
       return text(404, "not found");
     }
     return await serveFile(request, resolved, {
-      downloadName: target.fileName,
+      downloadName: target.fileName.slice(target.fileName.lastIndexOf("/") + 1),
       signal: context.shutdownSignal,
     });
   }
@@ -154,7 +154,16 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
       await request.body?.cancel();
       return text(401, "unauthorized");
     }
-    return await hook.handle(request);
+    const body = await readLimited(request, MAX_WEBHOOK_BODY_BYTES);
+    if (body === undefined) return text(413, "update too large");
+    try {
+      JSON.parse(body);
+    } catch {
+      return text(400, "not JSON");
+    }
+    return await hook.handle(
+      new Request(request.url, { method: "POST", headers: request.headers, body }),
+    );
   }
 
   return async (request, context = {}) => {
@@ -196,6 +205,39 @@ async function resolveInside(
     }
     throw error;
   }
+}
+
+/** Telegram's updates are small; a megabyte is generous. */
+const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
+
+/** The request body as text, or undefined (unread past the limit) when it is larger. */
+async function readLimited(request: Request, limit: number): Promise<string | undefined> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) {
+    await request.body?.cancel();
+    return undefined;
+  }
+  const reader = request.body?.getReader();
+  if (reader === undefined) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 /** Compares without an early exit, so response time does not reveal how much matched. */

@@ -94,7 +94,8 @@ export class LinkSigner {
     const expText = exp === null || exp === undefined ? "" : String(exp);
     if (!EXP_PATTERN.test(expText) || !sig || !SIG_PATTERN.test(sig)) return "invalid";
     const mac = fromBase64Url(sig);
-    if (!mac) return "invalid";
+    // 43 characters carry 258 bits for 256: only the canonical spelling of a MAC is accepted.
+    if (!mac || toBase64Url(mac) !== sig) return "invalid";
     const valid = await crypto.subtle.verify("HMAC", await this.#key, mac, message(path, expText));
     if (!valid) return "invalid";
     return Number(expText) * 1000 <= this.#now() ? "expired" : "ok";
@@ -102,45 +103,61 @@ export class LinkSigner {
 }
 
 /**
- * The canonical path of one produced file: `/files/<jobId>/<encodeURIComponent(fileName)>`.
+ * The canonical path of one produced file, relative to its job's directory (folders joined with
+ * `/`): `/files/<jobId>/<folder>/…/<name>`, each segment percent-encoded.
  *
- * @throws {TypeError} when the job id or the file name could not be served back (see
+ * @throws {TypeError} when the job id or a segment could not be served back (see
  *   {@linkcode isServableFileName}).
  */
 export function fileLinkPath(jobId: string, fileName: string): string {
   if (!isJobId(jobId)) throw new TypeError(`not a job id: ${JSON.stringify(jobId)}`);
-  if (!isServableFileName(fileName)) {
+  const segments = fileName.split("/");
+  if (segments.length > MAX_FOLDER_DEPTH + 1 || !segments.every(isServableFileName)) {
     throw new TypeError(`file name cannot be linked: ${JSON.stringify(fileName)}`);
   }
-  return `/files/${jobId}/${encodeURIComponent(fileName)}`;
+  return `/files/${jobId}/${segments.map(encodeURIComponent).join("/")}`;
 }
 
 /** A parsed `/files/<jobId>/<name>` request path. */
 export interface FileLinkTarget {
   jobId: string;
-  /** The decoded file name; a single path segment. */
+  /** The decoded file name, relative to the job's directory (folders joined with `/`). */
   fileName: string;
   /** The canonical path the signature covers. */
   canonicalPath: string;
 }
 
+/** Folders a file may sit in below its job's directory (an output template may nest some). */
+const MAX_FOLDER_DEPTH = 8;
+
 /**
  * Parses the raw (still percent-encoded) path of a request for a file. Returns undefined when it
- * is not exactly `/files/<jobId>/<one file name>` or the name could escape the job's directory.
+ * is not `/files/<jobId>/[<folder>/…]<file name>` or a segment could escape the job's directory.
  */
 export function parseFileLinkPath(rawPathname: string): FileLinkTarget | undefined {
-  const match = /^\/files\/([^/]+)\/([^/]+)$/.exec(rawPathname);
+  const match = /^\/files\/([^/]+)\/(.+)$/.exec(rawPathname);
   if (!match) return undefined;
   const [, jobId = "", encodedName = ""] = match;
   if (!isJobId(jobId)) return undefined;
-  let fileName: string;
-  try {
-    fileName = decodeURIComponent(encodedName);
-  } catch {
-    return undefined;
+  const encoded = encodedName.split("/");
+  if (encoded.length > MAX_FOLDER_DEPTH + 1) return undefined;
+  const segments: string[] = [];
+  for (const segment of encoded) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return undefined;
+    }
+    if (!isServableFileName(decoded)) return undefined;
+    segments.push(decoded);
   }
-  if (!isServableFileName(fileName)) return undefined;
-  return { jobId, fileName, canonicalPath: `/files/${jobId}/${encodeURIComponent(fileName)}` };
+  const fileName = segments.join("/");
+  return {
+    jobId,
+    fileName,
+    canonicalPath: `/files/${jobId}/${segments.map(encodeURIComponent).join("/")}`,
+  };
 }
 
 /**

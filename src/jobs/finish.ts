@@ -9,6 +9,7 @@ import { retryCas } from "../kv/cas.ts";
 import { leaseKey } from "../kv/keys.ts";
 import { type Job, type JobProgress, type JobResult, jobSchema } from "./model.ts";
 import { requeue, type RequeueOptions } from "./queue.ts";
+import { fitJob } from "./fit.ts";
 import { commitFinal, type JobTimings, readJob } from "./store.ts";
 import type { Verdict } from "./verdict.ts";
 
@@ -48,7 +49,7 @@ export function storeFinal(
     if (entry === null || entry.job.state !== "running") return null;
     const now = deps.now();
     const succeeded = verdict.state === "succeeded";
-    const job = jobSchema.parse({
+    const job = fitJob(jobSchema.parse({
       ...entry.job,
       state: verdict.state,
       updatedAt: now,
@@ -61,7 +62,7 @@ export function storeFinal(
       },
       result: succeeded ? result : undefined,
       error: verdict.error,
-    });
+    }));
     const ok = await commitFinal(kv, {
       entry,
       final: job,

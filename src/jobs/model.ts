@@ -22,7 +22,7 @@ export function isFinal(state: JobState): boolean {
 /** A song that failed, with why, as far as the downloader said. */
 export const songFailureSchema = z.object({
   /** The song ("Artist - Title"), when the downloader named it. */
-  name: z.string().max(300).optional(),
+  name: z.string().max(200).optional(),
   /** Why, for people ("no matching audio found"). */
   reason: z.string().max(200),
 });
@@ -80,6 +80,8 @@ export const jobResultSchema = z.object({
   totalBytes: z.number().int().min(0),
   /** Sum of audio durations when ffprobe could measure every file. */
   totalDurationSeconds: z.number().min(0).optional(),
+  /** Files produced but not listed in `files` (the record must fit in one KV value). */
+  unlistedFiles: z.number().int().min(0).default(0),
 });
 /** A job's result. */
 export type JobResult = z.infer<typeof jobResultSchema>;

@@ -29,11 +29,11 @@ const STAGE_LABEL: Partial<Record<TrackStatus, string>> = {
 };
 
 /** Failures kept by name (the count goes on); keeps the job record well inside KV's limits. */
-const MAX_FAILURES = 100;
+const MAX_FAILURES = 50;
 /** Songs remembered as in flight (spotDL runs 4 at once by default). */
 const MAX_IN_FLIGHT = 32;
 /** Longest song name kept. */
-const MAX_NAME = 300;
+const MAX_NAME = 200;
 
 /** Why a song failed, for people, from the downloader's error class. */
 const REASONS: Readonly<Record<string, string>> = {

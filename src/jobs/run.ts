@@ -286,7 +286,7 @@ export class JobRun {
   async #inspect(dir: string, verdict: Verdict): Promise<JobResult | undefined> {
     try {
       const output = await this.#deps.inspectOutput(dir);
-      if (output.files.length > 0) return { title: this.#title, ...output };
+      if (output.files.length > 0) return { title: this.#title, unlistedFiles: 0, ...output };
       Object.assign(verdict, { state: "failed", error: noResultsError() });
     } catch (error) {
       this.#deps.logger.error("could not inspect a job's files", {

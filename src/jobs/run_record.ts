@@ -10,6 +10,7 @@ import type { Log } from "../log/logger.ts";
 import { errorText } from "../runtime/error_text.ts";
 import type { Job, JobProgress } from "./model.ts";
 import { type JobTimings, readJob } from "./store.ts";
+import { fitJob } from "./fit.ts";
 
 /** Progress is written to KV at most this often. */
 const PERSIST_INTERVAL_MS = 1000;
@@ -101,11 +102,11 @@ export class RunRecord {
     try {
       const entry = await readJob(kv, this.#jobId);
       if (entry === null || entry.job.state !== "running") return;
-      const job: Job = {
+      const job: Job = fitJob({
         ...entry.job,
         progress: this.#events.progress(),
         updatedAt: this.#deps.now(),
-      };
+      });
       const res = await kv.atomic()
         .check(entry)
         .check({ key: leaseKey(job.id), versionstamp: this.#leaseVersionstamp })

@@ -337,7 +337,7 @@ Deno.test("renderSummary() stays under the limit with 500 failed tracks, 300 fil
   const huge = '&<>"'.repeat(2_000);
   const failures = Array.from(
     { length: 500 },
-    (_, i) => ({ name: `${huge} ${i}`.slice(0, 300), reason: "no matching audio found" }),
+    (_, i) => ({ name: `${huge} ${i}`.slice(0, 200), reason: "no matching audio found" }),
   );
   const files = Array.from(
     { length: 300 },

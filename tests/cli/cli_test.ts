@@ -150,3 +150,78 @@ Deno.test("check-config fails when spotDL's ffmpeg is missing, and warns about a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** `dlbot run` with a token against a dead API root (start-up must fail before it matters). */
+async function runWith(dir: string, env: Record<string, string> = {}) {
+  return await runCli(["run"], {
+    cwd: dir,
+    env: {
+      TELEGRAM_BOT_TOKEN: TOKEN,
+      TELEGRAM_ALLOWED_USER_IDS: "42",
+      TELEGRAM_API_ROOT: "http://127.0.0.1:9",
+      DLBOT_DATA_DIR: `${dir}/data`,
+      DLBOT_HTTP_LISTEN: "127.0.0.1:0",
+      DLBOT_DOWNLOADER_COMMAND: "/bin/true",
+      ...env,
+    },
+  });
+}
+
+/** One line naming `what`, exit 1, no stack trace. */
+function assertOneLineFailure(run: { code: number; stderr: string }, what: string): void {
+  assertEquals(run.code, 1, run.stderr);
+  assertStringIncludes(run.stderr, what);
+  assertEquals(/^\s+at /m.test(run.stderr), false, `no stack trace:\n${run.stderr}`);
+  assertEquals(run.stderr.includes("Uncaught"), false, run.stderr);
+}
+
+Deno.test("a KV store that is a directory or damaged stops start-up with one clear line", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/data/dlbot.kv`, { recursive: true });
+    const directory = await runWith(dir);
+    assertOneLineFailure(directory, `cannot open the KV store at ${dir}/data/dlbot.kv`);
+
+    await Deno.remove(`${dir}/data/dlbot.kv`);
+    await Deno.writeTextFile(`${dir}/data/dlbot.kv`, "this is not sqlite ".repeat(500));
+    const damaged = await runWith(dir);
+    assertOneLineFailure(damaged, "cannot open the KV store");
+    assertStringIncludes(damaged.stderr, "move it aside");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a listen port in use stops start-up with one line naming the address", async () => {
+  const dir = await Deno.makeTempDir();
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const address = `127.0.0.1:${busy.addr.port}`;
+    const run = await runWith(dir, { DLBOT_HTTP_LISTEN: address });
+    assertOneLineFailure(run, `cannot listen on ${address}`);
+    assertStringIncludes(run.stderr, "another process uses this port");
+  } finally {
+    busy.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check-config rejects a listen port above 65535", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const run = await runCli(["check-config"], {
+      cwd: dir,
+      env: {
+        TELEGRAM_BOT_TOKEN: TOKEN,
+        TELEGRAM_ALLOWED_USER_IDS: "42",
+        DLBOT_HTTP_LISTEN: "127.0.0.1:99999",
+        DLBOT_DOWNLOADER_COMMAND: "/bin/true",
+      },
+    });
+    assertEquals(run.code, 1);
+    assertStringIncludes(run.stderr, "http.listen");
+    assertStringIncludes(run.stderr, "port above 65535");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

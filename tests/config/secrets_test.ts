@@ -21,6 +21,13 @@ Deno.test("redact replaces every occurrence of every secret", () => {
   );
 });
 
+Deno.test("redact leaves text alone for a secret too short to search for (it would reveal it)", () => {
+  assertEquals(
+    redact("expected 32 characters, got 1", ["x", "c"]),
+    "expected 32 characters, got 1",
+  );
+});
+
 Deno.test("redactTokens hides token-shaped text in Bot API URLs", () => {
   assertEquals(
     redactTokens(`request to https://api.telegram.org/bot${TOKEN}/getMe failed at 12:30`),

@@ -10,6 +10,7 @@ import {
   TRACK,
 } from "./_harness.ts";
 import { exists, withShortLinkServer } from "../_test_utils.ts";
+import { recordingLogger } from "../_fixtures.ts";
 
 const ALBUM_ID = "4aawyAB9vmqN3uQ7FjRGTy";
 
@@ -205,4 +206,33 @@ Deno.test("a spotify.link short link is followed to open.spotify.com; one leadin
       await bot.close();
     }
   });
+});
+
+Deno.test("an update with a non-string text is dropped and the bot keeps answering", async () => {
+  const { logger, records } = recordingLogger();
+  const bot = await startTestBot({ logger });
+  try {
+    const chat = { id: ALICE.id, type: "private", first_name: ALICE.first_name };
+    bot.emulator.sendRawUpdate({
+      message: { message_id: 900, date: 0, chat, from: { ...ALICE, is_bot: false }, text: 42 },
+    });
+    bot.emulator.sendRawUpdate({
+      message: {
+        message_id: 901,
+        date: 0,
+        chat,
+        from: { ...ALICE, is_bot: false },
+        text: ["/help"],
+      },
+    });
+    bot.emulator.sendText(ALICE, "/help");
+    const help = await bot.emulator.waitForBotMessage(ALICE.id, /downloads music/);
+    const said = bot.emulator.botMessages(ALICE.id);
+    assertEquals(said.length, 1, said.map((m) => m.text).join("\n"));
+    assertEquals(said[0]?.messageId, help.messageId, "no 'something went wrong' before it");
+    assertEquals(records.filter((r) => r.level === "error").map((r) => r.message), []);
+    assertEquals(records.filter((r) => r.message === "dropped a malformed update").length, 2);
+  } finally {
+    await bot.close();
+  }
 });

@@ -4,7 +4,6 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import type { ConfigInput } from "../../src/config/schema.ts";
-import type { AppLogger } from "../../src/log/logger.ts";
 import type { ChatMessage } from "../../src/emulator/mod.ts";
 import {
   ALICE,
@@ -17,7 +16,7 @@ import {
   TRACK,
 } from "./_harness.ts";
 import { exists, waitProcessGone } from "../_test_utils.ts";
-import { FAKE_JSONL_DOWNLOADER as FAKE_JSONL } from "../_fixtures.ts";
+import { FAKE_JSONL_DOWNLOADER as FAKE_JSONL, recordingLogger } from "../_fixtures.ts";
 
 /** Things from the downloader's stderr and the server that must never reach a chat. */
 const INTERNALS = [
@@ -250,22 +249,10 @@ Deno.test("a link with no matching audio tells the user nothing could be downloa
 });
 
 Deno.test("a missing downloader tells the user it is not installed, and the log tells the admin how to fix it", async () => {
-  const records: { level: string; message: string; props: Record<string, unknown> }[] = [];
-  const recorder = (bound: Record<string, unknown>): AppLogger => {
-    const log = (level: string) => (message: string, props: Record<string, unknown> = {}) => {
-      records.push({ level, message, props: { ...bound, ...props } });
-    };
-    return {
-      debug: log("debug"),
-      info: log("info"),
-      warn: log("warn"),
-      error: log("error"),
-      with: (props) => recorder({ ...bound, ...props }),
-    };
-  };
+  const { logger, records } = recordingLogger();
   const bot = await startTestBot({
     config: withDownloader({ command: "/nonexistent/spotdl" }),
-    logger: recorder({}),
+    logger,
   });
   try {
     const { status, jobId } = await startDownload(bot, PLAYLIST);

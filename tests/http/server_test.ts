@@ -129,6 +129,30 @@ Deno.test("a signed link downloads the file with its name and type", async () =>
   assert.deepEqual(new Uint8Array(await response.arrayBuffer()), SONG_BYTES);
 });
 
+Deno.test("a file in a folder of the job's directory is served by its link", async () => {
+  await using t = await testServer();
+  await Deno.mkdir(join(t.downloads, JOB, "Artist", "Album"), { recursive: true });
+  await Deno.writeFile(join(t.downloads, JOB, "Artist", "Album", "01 - Song.mp3"), SONG_BYTES);
+
+  const response = await fetch(t.base + await t.link("Artist/Album/01 - Song.mp3"));
+
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-disposition") ?? "", /filename="01 - Song.mp3"/);
+  assert.deepEqual(new Uint8Array(await response.arrayBuffer()), SONG_BYTES);
+});
+
+Deno.test("a FIFO in a job's directory is answered 404 at once instead of hanging", async () => {
+  await using t = await testServer();
+  const fifo = join(t.downloads, JOB, "pipe.mp3");
+  const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  assert.equal(made.code, 0, "mkfifo");
+  const response = await fetch(t.base + await t.link("pipe.mp3"), {
+    signal: AbortSignal.timeout(5_000),
+  });
+  assert.equal(response.status, 404);
+  await response.body?.cancel();
+});
+
 Deno.test("a signed link answers HEAD and byte ranges", async () => {
   await using t = await testServer();
   const url = t.base + await t.link(SONG);
@@ -315,6 +339,28 @@ Deno.test("the webhook path delegates only requests carrying the secret token", 
   assert.equal(get.status, 405);
   await Promise.all([missing, wrong, get].map((r) => r.body?.cancel()));
   assert.deepEqual(t.state.webhookBodies, [update]);
+});
+
+Deno.test("the webhook refuses bodies over 1 MB (413) and bodies that are not JSON (400)", async () => {
+  await using t = await testServer();
+  const url = `${t.base}${WEBHOOK_PATH}`;
+  const headers = { "x-telegram-bot-api-secret-token": WEBHOOK_TOKEN };
+  const big = await fetch(url, {
+    method: "POST",
+    headers,
+    body: `{"update_id":1,"x":"${"a".repeat(2 * 1024 * 1024)}"}`,
+  });
+  const chunked = await fetch(url, {
+    method: "POST",
+    headers,
+    body: new Blob([`{"x":"${"a".repeat(1024 * 1024)}"}`]).stream(),
+  });
+  const junk = await fetch(url, { method: "POST", headers, body: "{not json" });
+  assert.equal(big.status, 413);
+  assert.equal(chunked.status, 413, "a body without Content-Length is cut at the limit too");
+  assert.equal(junk.status, 400);
+  await Promise.all([big, chunked, junk].map((r) => r.body?.cancel()));
+  assert.deepEqual(t.state.webhookBodies, [], "nothing reached the bot");
 });
 
 Deno.test("unknown paths get 404 and wrong methods on known routes get 405", async () => {

@@ -56,6 +56,19 @@ Deno.test("verify() rejects a tampered expiry, signature, path or missing parts 
   assert.equal(await s.verify(PATH, exp, "not base64!"), "invalid");
 });
 
+Deno.test("verify() accepts only the canonical spelling of a signature", async () => {
+  const s = await signer();
+  const { exp, sig = "" } = query(await s.sign(PATH, NOW_MS / 1000 + 60));
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const last = alphabet.indexOf(sig?.at(-1) ?? "A");
+  // The last of 43 characters carries 4 bits and 2 padding bits: these three decode the same.
+  for (let pad = 1; pad < 4; pad++) {
+    const variant = `${sig?.slice(0, -1)}${alphabet[(last & ~3) | ((last + pad) & 3)]}`;
+    assert.equal(await s.verify(PATH, exp, variant), "invalid", variant);
+  }
+  assert.equal(await s.verify(PATH, exp, sig), "ok");
+});
+
 Deno.test("a link signed with another secret is invalid", async () => {
   const other = await signer("another-secret-0123456789-abcdefghijk");
   const { exp, sig } = query(await other.sign(PATH, NOW_MS / 1000 + 60));
@@ -96,7 +109,9 @@ Deno.test("parseFileLinkPath() rejects paths that could leave the job directory"
       "/files/abc123xyz0/a%5C..%5Cb",
       "/files/abc123xyz0/a%00.mp3",
       "/files/abc123xyz0/%E0%A4%A",
-      "/files/abc123xyz0/sub/file.mp3",
+      "/files/abc123xyz0/sub/../file.mp3",
+      "/files/abc123xyz0/sub//file.mp3",
+      "/files/abc123xyz0/a/b/c/d/e/f/g/h/i/file.mp3",
       "/files/ABC123xyz0/file.mp3",
       "/files/../file.mp3",
       "/files/abc123xyz0/",
@@ -104,6 +119,15 @@ Deno.test("parseFileLinkPath() rejects paths that could leave the job directory"
   ) {
     assert.equal(parseFileLinkPath(raw), undefined, raw);
   }
+});
+
+Deno.test("files in folders of the job's directory (albums the downloader nests) get links", () => {
+  const path = fileLinkPath("abc123xyz0", "Artist/Album (2024)/01 - Song.mp3");
+  assert.equal(path, "/files/abc123xyz0/Artist/Album%20(2024)/01%20-%20Song.mp3");
+  const target = parseFileLinkPath(path);
+  assert.equal(target?.fileName, "Artist/Album (2024)/01 - Song.mp3");
+  assert.equal(target?.canonicalPath, path);
+  assert.equal(parseFileLinkPath("/files/abc123xyz0/a%2Fb.mp3"), undefined, "no encoded slash");
 });
 
 Deno.test("fileLinkPath() refuses names and ids that could not be served", () => {
