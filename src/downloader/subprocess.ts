@@ -20,6 +20,7 @@ import { buildArgs, resolveExecutable } from "./command.ts";
 import { findFfmpeg, isOlder, isSpotdl, KNOWN_GOOD_SPOTDL, spotdlVersion } from "./spotdl_check.ts";
 import type { DownloaderEvent } from "./events.ts";
 import { readLines } from "./lines.ts";
+import { killStrays, RUN_MARKER } from "./strays.ts";
 import { removePartialFiles } from "./output_files.ts";
 import { createParser, type OutputFormat } from "./parser.ts";
 import type { Downloader, DownloaderCheck, DownloadOutcome, DownloadRequest } from "./types.ts";
@@ -157,6 +158,7 @@ export class SubprocessDownloader implements Downloader {
         cwd: outputDir,
         env: {
           ...DEFAULT_CHILD_ENV,
+          [RUN_MARKER]: outputDir,
           HOME: home,
           XDG_CONFIG_HOME: `${home}/.config`,
           XDG_CACHE_HOME: `${home}/.cache`,
@@ -258,8 +260,15 @@ export class SubprocessDownloader implements Downloader {
     clearTimeout(graceTimer);
     request.signal.removeEventListener("abort", onAbort);
 
-    // Reap whatever the leader left behind in its process group.
+    // Reap whatever the leader left behind in its process group, and anything of this run that
+    // left the group (setsid) and may still hold the output pipes.
     if (USE_PROCESS_GROUPS) signalGroup(child.pid, "SIGKILL");
+    const strays = await killStrays((marker) => marker === resolvePath(request.outputDir));
+    if (strays.length > 0) {
+      this.#logger.warn("killed downloader processes that had left its process group", {
+        pids: strays,
+      });
+    }
     if (!await settlesWithin(readers, DRAIN_TIMEOUT_MS)) {
       this.#logger.warn("downloader output still open after exit; closing it", { pid: child.pid });
       drainAbort.abort();

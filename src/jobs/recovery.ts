@@ -5,7 +5,9 @@
  *
  * @module
  */
+import { resolve as resolvePath } from "node:path";
 import type { Config } from "../config/schema.ts";
+import { killStrays, markedProcesses } from "../downloader/strays.ts";
 import { leaseKey, runningKey, runningPrefix } from "../kv/keys.ts";
 import type { Log } from "../log/logger.ts";
 import { CANCELLED_ERROR, INTERRUPTED_ERROR } from "./errors.ts";
@@ -167,4 +169,39 @@ export async function sweepOutputs(deps: SweepDeps): Promise<string[]> {
     deps.logger.info("removed old download directories", { count: removed.length });
   }
   return removed;
+}
+
+/** Dependencies of {@linkcode killAbandonedDownloads}. */
+export interface AbandonedDeps {
+  kv: Deno.Kv;
+  downloadsDir: string;
+  now: number;
+  logger: Log;
+  /** Whether a job runs in this instance (its processes are its own). */
+  runsHere: (jobId: string) => boolean;
+}
+
+/**
+ * Kills downloader processes of this data directory that no live run owns: left by a bot that
+ * was killed (kill -9) while they ran, they would otherwise keep going and write into the
+ * directory of the job's next attempt. A process whose job holds a live lease elsewhere stays.
+ */
+export async function killAbandonedDownloads(deps: AbandonedDeps): Promise<number[]> {
+  const root = `${resolvePath(deps.downloadsDir)}/`;
+  const candidates = (await markedProcesses()).filter((p) => p.marker.startsWith(root));
+  const abandoned = new Set<string>();
+  for (const { marker } of candidates) {
+    const jobId = marker.slice(root.length);
+    if (!isJobId(jobId) || deps.runsHere(jobId)) continue;
+    const lease = parseLease(await deps.kv.get(leaseKey(jobId)));
+    if (!isLeaseLive(lease, deps.now)) abandoned.add(marker);
+  }
+  if (abandoned.size === 0) return [];
+  const killed = await killStrays((marker) => abandoned.has(marker));
+  if (killed.length > 0) {
+    deps.logger.warn("killed downloader processes left by an earlier run of the bot", {
+      pids: killed,
+    });
+  }
+  return killed;
 }

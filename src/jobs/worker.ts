@@ -14,7 +14,7 @@ import { jobSchema } from "./model.ts";
 import type { Job } from "./model.ts";
 import { guardedObserver } from "./observer.ts";
 import { claimNext, queueDepth, queuePositions, spotifyPausedUntil } from "./queue.ts";
-import { recoverInterrupted, sweepOutputs } from "./recovery.ts";
+import { killAbandonedDownloads, recoverInterrupted, sweepOutputs } from "./recovery.ts";
 import { JobRun, type RunDeps } from "./run.ts";
 import type { JobObserver, LocalJobRunner } from "./service.ts";
 
@@ -159,7 +159,18 @@ export class JobWorker implements LocalJobRunner {
   }
 
   async #recover(): Promise<void> {
+    const first = this.#lastRecovery === Number.NEGATIVE_INFINITY;
     this.#lastRecovery = performance.now();
+    // Processes of an earlier run of the bot on this machine can only be there at start.
+    if (first) {
+      await killAbandonedDownloads({
+        kv: this.#deps.kv,
+        downloadsDir: this.#deps.downloadsDir,
+        now: this.#runDeps.now(),
+        logger: this.#deps.logger,
+        runsHere: (jobId) => this.#runs.has(jobId),
+      });
+    }
     await recoverInterrupted({
       kv: this.#deps.kv,
       config: this.#deps.config,

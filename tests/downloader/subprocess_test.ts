@@ -228,6 +228,18 @@ Deno.test("run() stops a hanging download on cancel, with its children, and remo
   });
 });
 
+Deno.test("run() on cancel also stops a child that left the process group and held the output pipe", async () => {
+  await withRunScene(async (h) => {
+    const downloader = spotdl(h, { FAKE_SPOTDL_MODE: "hang", FAKE_SPOTDL_SETSID: "1" });
+    const outcome = await run(h, downloader, PLAYLIST, (event) => {
+      if (event.type === "track" && event.status === "downloading") h.controller.abort();
+    });
+
+    assertEquals(outcome.kind, "cancelled");
+    await assertAllGone(h.pidFile, 3);
+  });
+});
+
 Deno.test("run() kills a downloader that ignores SIGTERM once the grace period ends", async () => {
   await withRunScene(async (h) => {
     const downloader = spotdl(h, { FAKE_SPOTDL_MODE: "hang", FAKE_SPOTDL_IGNORE_TERM: "1" }, {

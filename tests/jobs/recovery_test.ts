@@ -29,7 +29,9 @@ import {
   sameKey,
   testConfig,
   waitFor,
+  withHarness,
 } from "./_helpers.ts";
+import { isProcessGone } from "../_test_utils.ts";
 import { ALICE_REQUESTER as ALICE } from "../_fixtures.ts";
 
 const ADMIN = { userId: 999, isAdmin: true };
@@ -303,5 +305,40 @@ Deno.test("the sweep removes files of expired, failed and unknown jobs and keeps
     assertEquals(await exists(jobOutputDir(h.downloadsDir, kept)), false);
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("on start the worker kills downloader processes a killed bot left behind", async () => {
+  const downloadsDir = await Deno.makeTempDir({ prefix: "dlbot-dl-" });
+  const orphanJob = "orphan0001";
+  const orphan = new Deno.Command("sleep", {
+    args: ["86400"],
+    env: { DLBOT_RUN: `${downloadsDir}/${orphanJob}` },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const unrelated = new Deno.Command("sleep", {
+    args: ["86400"],
+    env: { DLBOT_RUN: `/elsewhere/downloads/${orphanJob}` },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await withHarness({ downloadsDir }, async (h) => {
+      h.worker.start();
+      const status = await orphan.status;
+      assertEquals(status.signal, "SIGKILL", "the orphan was killed");
+    });
+    assertEquals(await isProcessGone(unrelated.pid), false, "another data dir's process stays");
+  } finally {
+    try {
+      unrelated.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+    await unrelated.status;
+    await Deno.remove(downloadsDir, { recursive: true });
   }
 });
