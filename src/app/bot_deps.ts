@@ -10,11 +10,6 @@ import type { AppLogger } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import { TokenBucketLimiter } from "../ratelimit/token_bucket.ts";
 
-/** Outsiders get at most this many refusals in a row… */
-const REFUSAL_BURST = 2;
-/** …and one more every ten minutes after that. */
-const REFUSAL_REFILL_PER_SECOND = 1 / 600;
-
 /** What {@linkcode botDeps} wires besides the configuration. */
 export interface BotDepsOptions {
   kv: Deno.Kv;
@@ -53,7 +48,11 @@ export function botDeps(options: BotDepsOptions): BotDeps {
     limits: {
       commands: bucket("commands", limits.commands_capacity, limits.commands_per_minute / 60),
       downloads: bucket("downloads", limits.downloads_capacity, limits.downloads_per_hour / 3600),
-      refusals: bucket("refusals", REFUSAL_BURST, REFUSAL_REFILL_PER_SECOND),
+      refusals: bucket(
+        "refusals",
+        limits.outsider_refusals_per_day,
+        limits.outsider_refusals_per_day / 86_400,
+      ),
     },
     metrics: {
       command(name, outcome, seconds) {

@@ -14,6 +14,7 @@ import type { AppLogger, Log } from "../log/logger.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { WebhookRoute } from "../http/server.ts";
 import { connectToTelegram, FatalError, isTokenRejected } from "./connect.ts";
+import { OutageTracker } from "./outage.ts";
 import { COMMANDS } from "../bot/texts.ts";
 
 /** Spacing of calls to one chat, in milliseconds. */
@@ -45,6 +46,7 @@ export interface TelegramClientOptions {
 export function createTelegramClient(options: TelegramClientOptions): TelegramClient {
   const { metrics, now } = options;
   let lastSuccess: number | undefined;
+  const outages = new OutageTracker({ logger: options.logger, metrics, now });
   const bot = createBot(options.token, { client: { apiRoot: options.config.telegram.api_root } });
   installApiBehaviour(bot.api, {
     logger: options.logger,
@@ -55,10 +57,12 @@ export function createTelegramClient(options: TelegramClientOptions): TelegramCl
     monitor: {
       success() {
         lastSuccess = now();
+        outages.answered();
       },
-      failure(method, code, willRetry) {
+      failure(method, code, willRetry, detail) {
         metrics.telegramApiErrors.inc({ method, code });
         if (willRetry) metrics.telegramRetries.inc();
+        if (code === "network" || Number(code) >= 500) outages.failed(method, detail);
       },
     },
   });

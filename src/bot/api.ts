@@ -26,8 +26,8 @@ import { errorText } from "../runtime/error_text.ts";
 export interface ApiMonitorSink {
   /** A call succeeded (readiness uses the time of the last success). */
   success(method: string): void;
-  /** A call failed; `code` is Telegram's error code, or "network". */
-  failure(method: string, code: string, willRetry: boolean): void;
+  /** A call failed; `code` is Telegram's error code, or "network"; `detail` says how. */
+  failure(method: string, code: string, willRetry: boolean, detail: string): void;
 }
 
 /** Records the outcome of every Bot API attempt. */
@@ -38,11 +38,11 @@ export function monitorTransformer(sink: ApiMonitorSink): Transformer {
       if (result.ok) sink.success(method);
       else {
         const code = result.error_code;
-        sink.failure(method, String(code), code === 429 || code >= 500);
+        sink.failure(method, String(code), code === 429 || code >= 500, result.description);
       }
       return result;
     } catch (error) {
-      if (!(signal?.aborted)) sink.failure(method, "network", true);
+      if (!(signal?.aborted)) sink.failure(method, "network", true, errorText(error));
       throw error;
     }
   };

@@ -84,9 +84,11 @@ export function whitelist(deps: Pick<BotDeps, "access" | "limits" | "metrics">):
     if (userId === undefined) return;
     const decision = await deps.limits.refusals.take(userId);
     if (ctx.callbackQuery) {
-      await ctx.answerCallbackQuery({ text: "This bot is private.", show_alert: true });
-    }
-    if (decision.allowed && ctx.chat) {
+      // The spinner must stop either way; the pop-up counts as the day's refusal.
+      await ctx.answerCallbackQuery(
+        decision.allowed ? { text: "This bot is private.", show_alert: true } : {},
+      );
+    } else if (decision.allowed && ctx.chat) {
       await ctx.reply(refusalText(userId));
     }
   };

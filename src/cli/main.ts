@@ -8,7 +8,13 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { VERSION } from "../version.ts";
 import { type ConfigProblem } from "../config/problem.ts";
 import { loadConfig, type LoadResult, type LoadSuccess } from "../config/load.ts";
-import { formatProblems, formatSummary, productionProblems, toJson } from "../config/report.ts";
+import {
+  formatProblems,
+  formatSummary,
+  productionProblems,
+  productionWarnings,
+  toJson,
+} from "../config/report.ts";
 import { ENV_VARS } from "../config/env.ts";
 import { secretValues } from "../config/secrets.ts";
 import { setupLogging, shutdownLogging } from "../log/logger.ts";
@@ -92,6 +98,7 @@ async function runCommand(
     level: config.log.level,
     format: config.log.format,
     secrets: secretValues(config),
+    journald: io.env.JOURNAL_STREAM !== undefined,
   });
   try {
     // Without a token only the sandbox can run (production checks above refused the rest).
@@ -101,6 +108,7 @@ async function runCommand(
       }
       return await runSandbox({ config, logger, io });
     }
+    for (const warning of productionWarnings(config)) logger.warn(warning);
     let app: App;
     try {
       app = await createApp({ config, logger, token });
@@ -157,6 +165,7 @@ async function checkConfigCommand(
   }
   const problems = productionProblems(loaded.config);
   const downloader = await downloaderReport(loaded);
+  downloader.warnings.unshift(...productionWarnings(loaded.config));
   if (downloader.problem) problems.push(downloader.problem);
   if (options.json) {
     const report = toJson(problems.length ? { ok: false, file: loaded.file, problems } : loaded);

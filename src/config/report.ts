@@ -6,7 +6,7 @@
  */
 import type { Config } from "./schema.ts";
 import { type ConfigProblem } from "./problem.ts";
-import { KEY_HINTS } from "./hints.ts";
+
 import { type LoadResult, type LoadSuccess } from "./load.ts";
 import { makeRedactor, REDACTED, SECRET_KEYS, secretValues } from "./secrets.ts";
 
@@ -163,8 +163,9 @@ export function toJson(result: LoadResult): unknown {
 }
 
 /**
- * What `run` needs in production (with a real Telegram token) beyond a valid file: a token
- * and a non-empty whitelist. Webhook requirements are already checked by the schema.
+ * What `run` needs in production (with a real Telegram token) beyond a valid file: a token.
+ * Webhook requirements are already checked by the schema. See also
+ * {@linkcode productionWarnings}.
  */
 export function productionProblems(
   config: Config,
@@ -180,15 +181,31 @@ export function productionProblems(
         "set TELEGRAM_BOT_TOKEN, or TELEGRAM_BOT_TOKEN_FILE=/path/to/file, or systemd LoadCredential=telegram_bot_token:/path/to/file (or telegram.token in the file)",
     });
   }
-  if (config.telegram.allowed_user_ids.length === 0) {
-    problems.push({
-      path: "telegram.allowed_user_ids",
-      message: "is empty: nobody would be allowed to use the bot",
-      source: sources?.get("telegram.allowed_user_ids") ?? "default",
-      hint: `${
-        KEY_HINTS["telegram.allowed_user_ids"]
-      }; or set TELEGRAM_ALLOWED_USER_IDS=123456789,987654321`,
-    });
-  }
   return problems;
+}
+
+/**
+ * What runs but probably not as meant: an empty whitelist (a first run: the bot answers
+ * everyone with their numeric id only, so people can send it to the admin), and download links
+ * that would point at the bot's own listen address.
+ */
+export function productionWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (
+    config.telegram.allowed_user_ids.length === 0 && config.telegram.admin_user_ids.length === 0
+  ) {
+    warnings.push(
+      "telegram.allowed_user_ids is empty: the bot answers everyone with their numeric user id " +
+        "and nothing else. Ask people to send /start, add their ids " +
+        "(TELEGRAM_ALLOWED_USER_IDS=123456789,987654321) and restart.",
+    );
+  }
+  if (config.http.public_base_url === undefined) {
+    warnings.push(
+      `PUBLIC_BASE_URL (http.public_base_url) is not set: download links will point at ` +
+        `http://${config.http.listen}, which only this machine can open. Set it to the public ` +
+        "URL of the bot's HTTP server (behind your reverse proxy).",
+    );
+  }
+  return warnings;
 }

@@ -142,6 +142,8 @@ const rateLimitSchema = z.strictObject({
   /** New downloads per user: bucket size and refill. */
   downloads_capacity: z.number().int().min(1).default(5),
   downloads_per_hour: z.number().positive().default(30),
+  /** Refusals one outsider gets per day (each shows their id); everything else is ignored. */
+  outsider_refusals_per_day: z.number().int().min(1).max(100).default(1),
 });
 
 const linksSchema = z.strictObject({

@@ -168,3 +168,21 @@ export function needsConfirmation(job: Job): boolean {
 export function stderrDetail(lines: readonly string[]): string {
   return lines.length === 0 ? "no stderr output" : `stderr: ${lines.slice(-20).join("\n")}`;
 }
+
+/**
+ * Whether a failure is the server's (the admin must act: logged at warning or error) rather than
+ * the link's or the user's (logged at info).
+ */
+export function isServerFailure(code: JobError["code"]): boolean {
+  return [
+    "downloader_missing",
+    "downloader_failed",
+    "ffmpeg_missing",
+    "internal",
+    "spotify_forbidden",
+    "youtube_blocked",
+    "network",
+    "timeout",
+    "interrupted",
+  ].includes(code);
+}

@@ -15,6 +15,7 @@ import {
   CANCELLED_ERROR,
   DOWNLOADER_MISSING_HINT,
   internalError,
+  isServerFailure,
   noResultsError,
 } from "./errors.ts";
 import { jobOutputDir, removeJobFiles, removeOutputDir } from "./files.ts";
@@ -310,7 +311,8 @@ export class JobRun {
       return;
     }
     if (final.state !== "succeeded") await removeJobFiles(deps.downloadsDir, id, deps.logger);
-    deps.logger.info("job finished", {
+    const serverFailure = final.error !== undefined && isServerFailure(final.error.code);
+    (serverFailure ? deps.logger.warn : deps.logger.info).call(deps.logger, "job finished", {
       job_id: id,
       state: final.state,
       code: final.error?.code,

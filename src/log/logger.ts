@@ -42,7 +42,23 @@ export interface LoggingOptions {
   write?: (line: string) => void;
   /** Whether standard error is a terminal (for `format: "auto"`). */
   isTerminal?: boolean;
+  /**
+   * Standard error goes to the journal (systemd sets `JOURNAL_STREAM`): each line starts with its
+   * syslog priority (`<4>` for a warning), so `journalctl -p warning` shows exactly the warnings
+   * and errors.
+   */
+  journald?: boolean;
 }
+
+/** Syslog priorities of the levels, as journald reads them from a `<N>` line prefix. */
+const SYSLOG_PRIORITY: Readonly<Record<LogLevel, number>> = {
+  trace: 7,
+  debug: 7,
+  info: 6,
+  warning: 4,
+  error: 3,
+  fatal: 2,
+};
 
 function levelName(level: LogLevel): string {
   return level === "warning" ? "warn" : level;
@@ -115,7 +131,10 @@ export async function setupLogging(options: LoggingOptions): Promise<AppLogger> 
   const format = json ? formatJson : formatText;
   const write = options.write ?? writeStderr;
   const redact = makeRedactor(options.secrets);
-  const sink: Sink = (record) => write(redact(format(record)));
+  const prefix = options.journald
+    ? (record: LogRecord) => `<${SYSLOG_PRIORITY[record.level]}>`
+    : () => "";
+  const sink: Sink = (record) => write(prefix(record) + redact(format(record)));
   await configure({
     reset: true,
     sinks: { main: sink },

@@ -30,6 +30,10 @@ export interface JobMetricsSink {
 
 /** All metrics of the bot and their registry. */
 export interface Metrics {
+  /** Outages of Telegram (network errors or 5xx until a call went through). */
+  readonly telegramOutages: Counter;
+  /** 1 while Telegram answers, 0 during an outage. */
+  readonly telegramReachable: Gauge;
   /** The dedicated registry holding every metric below. */
   readonly registry: Registry;
   /** The `Content-Type` of {@linkcode Metrics.render}'s output (Prometheus text format 0.0.4). */
@@ -176,6 +180,17 @@ export function createMetrics(): Metrics {
     registers,
   });
 
+  const telegramOutages = new Counter({
+    name: "dlbot_telegram_outages_total",
+    help: "Times Telegram stopped answering (network errors or 5xx) until a call went through.",
+    registers,
+  });
+  const telegramReachable = new Gauge({
+    name: "dlbot_telegram_reachable",
+    help: "1 while Telegram answers the bot's calls, 0 during an outage.",
+    registers,
+  });
+
   const sink: JobMetricsSink = {
     spotifyWait(kind) {
       spotifyWaits.inc({ kind });
@@ -205,6 +220,8 @@ export function createMetrics(): Metrics {
     jobsFinished,
     telegramApiErrors,
     telegramRetries,
+    telegramOutages,
+    telegramReachable,
     commandLatency,
     jobDuration,
     queueDepth,

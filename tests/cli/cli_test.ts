@@ -119,7 +119,11 @@ async function stubBin(dir: string, version: string, withFfmpeg: boolean): Promi
 Deno.test("check-config fails when spotDL's ffmpeg is missing, and warns about an old spotDL", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const env = { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_ALLOWED_USER_IDS: "42" };
+    const env = {
+      TELEGRAM_BOT_TOKEN: TOKEN,
+      TELEGRAM_ALLOWED_USER_IDS: "42",
+      PUBLIC_BASE_URL: "https://dl.example.test",
+    };
     const noFfmpeg = await stubBin(`${dir}`, "4.6.0", false);
     const missing = await runCli(["check-config"], {
       cwd: dir,
@@ -221,6 +225,21 @@ Deno.test("check-config rejects a listen port above 65535", async () => {
     assertEquals(run.code, 1);
     assertStringIncludes(run.stderr, "http.listen");
     assertStringIncludes(run.stderr, "port above 65535");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check-config passes an empty allowlist and an unset PUBLIC_BASE_URL with warnings", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const run = await runCli(["check-config"], {
+      cwd: dir,
+      env: { TELEGRAM_BOT_TOKEN: TOKEN, DLBOT_DOWNLOADER_COMMAND: "/bin/true" },
+    });
+    assertEquals(run.code, 0, run.stderr);
+    assertStringIncludes(run.stderr, "warning: telegram.allowed_user_ids is empty");
+    assertStringIncludes(run.stderr, "warning: PUBLIC_BASE_URL (http.public_base_url) is not set");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -3,7 +3,7 @@ import { type ConfigProblem } from "../../src/config/problem.ts";
 import { DEFAULT_CONFIG_PATH } from "../../src/config/file.ts";
 import { KEY_HINTS } from "../../src/config/hints.ts";
 import { loadConfig, type LoadResult } from "../../src/config/load.ts";
-import { productionProblems } from "../../src/config/report.ts";
+import { productionProblems, productionWarnings } from "../../src/config/report.ts";
 import { leafKeyPaths } from "../../src/config/known_keys.ts";
 import { DEFAULT_API_ROOT } from "../../src/config/schema.ts";
 import { withTempDir } from "../_test_utils.ts";
@@ -290,7 +290,7 @@ Deno.test("config/bot.toml in the working directory is used when no path is give
   });
 });
 
-Deno.test("productionProblems asks for a token and a whitelist", async () => {
+Deno.test("productionProblems asks for a token; an empty whitelist is only a warning", async () => {
   const result = configOf(await loadConfig({ path: fixture("good.toml"), env: {} }));
   const problems = productionProblems(result.config, result.sources);
   assertEquals(problems.map((p) => p.path), ["telegram.token"]);
@@ -300,10 +300,11 @@ Deno.test("productionProblems asks for a token and a whitelist", async () => {
   await withTempDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/bot.toml`, '[log]\nlevel = "info"\n');
     const bare = configOf(await loadConfig({ path: `${dir}/bot.toml`, env: {} }));
-    assertEquals(productionProblems(bare.config).map((p) => p.path), [
-      "telegram.token",
-      "telegram.allowed_user_ids",
-    ]);
+    assertEquals(productionProblems(bare.config).map((p) => p.path), ["telegram.token"]);
+    const warnings = productionWarnings(bare.config);
+    assertEquals(warnings.length, 2);
+    assertStringIncludes(warnings[0] ?? "", "telegram.allowed_user_ids is empty");
+    assertStringIncludes(warnings[1] ?? "", "PUBLIC_BASE_URL (http.public_base_url) is not set");
     const ready = configOf(
       await loadConfig({
         path: `${dir}/bot.toml`,

@@ -129,10 +129,11 @@ Deno.test("after jobs.retention_days the files are removed at the next start: th
 
     clock.skip(DAY);
     bot = await startTestBot(options);
-    const early = await statusOf(bot, jobId, 0);
+    const before = bot.emulator.botMessages(ALICE.id).at(-1)?.messageId ?? 0;
+    const early = await statusOf(bot, jobId, before);
     assertStringIncludes(early.text ?? "", "✅", "a day later the job and files are still there");
     assert(await exists(dir));
-    const lastSeen = bot.emulator.botMessages(ALICE.id).at(-1)!.messageId;
+    const lastSeen = early.messageId;
     await bot.close();
     bot = undefined;
 

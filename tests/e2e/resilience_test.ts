@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { TelegramEmulator } from "../../src/emulator/mod.ts";
+import { recordingLogger } from "../_fixtures.ts";
 import type { ChatMessage, FaultKind } from "../../src/emulator/mod.ts";
 import { ADMIN, ALICE, BOB, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
 
@@ -136,6 +137,38 @@ Deno.test("after polling fails several times in a row, a message sent meanwhile 
     );
     assertExactlyOnceEach(emulator.botMessages(BOB.id), [/^dlbot downloads music/], "Bob");
     await assertHealthy(bot);
+  } finally {
+    await bot.close();
+  }
+});
+
+Deno.test("a Telegram outage is logged once when it starts and once when it ends, with its length", async () => {
+  const { logger, records } = recordingLogger();
+  const bot = await startTestBot({ logger });
+  const { emulator } = bot;
+  try {
+    emulator.sendText(ALICE, "/start");
+    await emulator.waitForBotMessage(ALICE.id, /^Hi Alice!/);
+    await emulator.waitFor(() => emulator.longPollWaiting, { message: "the bot to poll again" });
+    // Every call fails for a while (the poll already waiting delivers Bob's message).
+    emulator.injectFaults({ kind: "drop", times: 6 });
+    emulator.sendText(BOB, "/help");
+    await emulator.waitForBotMessage(BOB.id, /^dlbot downloads music/, { timeoutMs: 30_000 });
+    // The bot reads the answer to its reply a moment after the emulator shows the message.
+    // The bot reads the answer to its reply a moment after the emulator shows the message.
+    const ended = await emulator.waitFor(() => {
+      const lines = records.filter((r) => r.message === "Telegram is reachable again");
+      return lines.length > 0 ? lines : undefined;
+    }, { intervalMs: 20, message: "the end of the outage logged" });
+    const started = records.filter((r) => r.message === "Telegram is unreachable; retrying");
+    assertEquals(started.length, 1, "one line for the start, not one per retry");
+    assertEquals(started[0]?.level, "warn");
+    assertEquals(typeof started[0]?.props.error, "string");
+    assertEquals(ended.length, 1);
+    assertEquals(typeof ended[0]?.props.outage_seconds, "number");
+    const metrics = await bot.app.metrics.render();
+    assertEquals(/^dlbot_telegram_outages_total 1$/m.test(metrics), true, metrics);
+    assertEquals(/^dlbot_telegram_reachable 1$/m.test(metrics), true);
   } finally {
     await bot.close();
   }

@@ -140,6 +140,9 @@ for (const c of outcomeCases) {
       assertEquals(done.error?.code, c.code);
       assertEquals(done.error?.userMessage, c.userMessage);
       assertEquals(await exists(jobOutputDir(h.downloadsDir, job.id)), false);
+      const finished = h.logger.records.find((r) => r.message === "job finished");
+      const serverFault = ["timeout", "downloader_missing", "internal"].includes(c.code);
+      assertEquals(finished?.level, serverFault ? "warn" : "info", `${c.code} logged`);
       if (c.code === "downloader_missing") {
         const logged = h.logger.records.find((r) => r.level === "error");
         assertStringIncludes(String(logged?.props?.hint), "Install spotDL");

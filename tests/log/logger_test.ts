@@ -71,3 +71,24 @@ Deno.test("log lines scrub token-shaped strings even when no secret is configure
   }
   assertEquals(JSON.parse(lines[0]!).msg, "GET /bot[redacted]/getUpdates failed");
 });
+
+Deno.test("under journald every line starts with its syslog priority", async () => {
+  const lines: string[] = [];
+  const root = await setupLogging({
+    level: "debug",
+    format: "json",
+    secrets: [],
+    write: (line) => lines.push(line),
+    journald: true,
+  });
+  try {
+    root.debug("d");
+    root.info("i");
+    root.warn("w");
+    root.error("e");
+  } finally {
+    await shutdownLogging();
+  }
+  assertEquals(lines.map((l) => l.slice(0, 3)), ["<7>", "<6>", "<4>", "<3>"]);
+  assertEquals(JSON.parse(lines[2]!.slice(3)).msg, "w", "the rest of the line is the JSON record");
+});

@@ -26,6 +26,8 @@ Deno.test("render() is valid exposition text with a HELP line and dlbot_ prefix 
     "dlbot_spotify_pause_until_timestamp_seconds",
     "dlbot_spotify_waits_total",
     "dlbot_telegram_api_errors_total",
+    "dlbot_telegram_outages_total",
+    "dlbot_telegram_reachable",
     "dlbot_telegram_retries_total",
     "dlbot_updates_received_total",
   ]);
