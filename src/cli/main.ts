@@ -17,7 +17,7 @@ import {
 } from "../config/report.ts";
 import { ENV_VARS } from "../config/env.ts";
 import { secretValues } from "../config/secrets.ts";
-import { setupLogging, shutdownLogging } from "../log/logger.ts";
+import { type AppLogger, setupLogging, shutdownLogging } from "../log/logger.ts";
 import { type App, createApp } from "../app/create_app.ts";
 import { StartupError } from "../app/startup_error.ts";
 import { downloaderFromConfig } from "../downloader/mod.ts";
@@ -25,6 +25,7 @@ import { defaultHealthUrl, runHealthcheck } from "./healthcheck.ts";
 import { runSandbox } from "../sandbox/run.ts";
 import { errorText } from "../runtime/error_text.ts";
 import { onShutdownSignals } from "../runtime/signals.ts";
+import { sleep } from "../runtime/sleep.ts";
 
 /** Where the CLI writes (injectable for tests). */
 export interface CliIo {
@@ -139,7 +140,7 @@ async function runCommand(
         return EXIT.failure;
       }
       const reason = await Promise.race([stopRequested.promise, app.fatal]);
-      await app.stop();
+      await stopWithin(app, config.shutdown.grace_seconds + STOP_MARGIN_SECONDS, logger);
       if (reason) {
         io.err(`dlbot: ${reason.message}\n`);
         return EXIT.failure;
@@ -151,6 +152,27 @@ async function runCommand(
   } finally {
     await shutdownLogging();
   }
+}
+
+/** Time a stop may take beyond the drain's grace (a final message hanging on a dead network). */
+const STOP_MARGIN_SECONDS = 5;
+
+/**
+ * Stops the app, but never for longer than `seconds`: with Telegram unreachable a last message
+ * can wait on retries for minutes. Then downloads get SIGTERM and the process goes on to exit;
+ * what was not sent is logged.
+ */
+async function stopWithin(app: App, seconds: number, logger: AppLogger): Promise<void> {
+  const timer = new AbortController();
+  const stopped = app.stop().then(() => true);
+  const late = sleep(seconds * 1000, timer.signal).then(() => false);
+  const clean = await Promise.race([stopped, late]);
+  timer.abort();
+  if (clean) return;
+  app.abortDownloads();
+  logger.warn("stopping took too long (is Telegram unreachable?); exiting anyway", {
+    waited_seconds: seconds,
+  });
 }
 
 async function checkConfigCommand(

@@ -16,7 +16,7 @@ import {
   nonLogLines,
   startLiveBot,
 } from "./_live_bot.ts";
-import type { TelegramEmulator } from "../../src/emulator/mod.ts";
+import { TelegramEmulator } from "../../src/emulator/mod.ts";
 import { FAKE_SPOTDL } from "../_fixtures.ts";
 
 const RESTARTING = /The bot is restarting\. Please try again in a minute\./;
@@ -212,3 +212,39 @@ async function killDownloader(pidfile: string): Promise<void> {
     }
   }
 }
+
+Deno.test("SIGTERM while Telegram is gone and a job's summary is pending still exits", async () => {
+  await using dir = await tempDir();
+  const emulator = await TelegramEmulator.start();
+  let closed = false;
+  try {
+    await using bot = await startLiveBot({
+      dir: dir.path,
+      env: {
+        TELEGRAM_BOT_TOKEN: emulator.token,
+        TELEGRAM_API_ROOT: emulator.apiRoot,
+        TELEGRAM_ALLOWED_USER_IDS: String(ALICE.id),
+        DLBOT_DATA_DIR: dir.join("data"),
+        DLBOT_HTTP_LISTEN: "127.0.0.1:0",
+        DLBOT_DOWNLOADER_COMMAND: FAKE_SPOTDL,
+      },
+      config: botConfig(1, { FAKE_SPOTDL_TRACKS: "2", FAKE_SPOTDL_DELAY: "0.3" }),
+    });
+    await bot.waitForLog("connected to Telegram");
+    emulator.sendText(ALICE, `/download ${PLAYLIST}`);
+    await emulator.waitForBotMessage(ALICE.id, /Downloading/);
+    await emulator.close();
+    closed = true;
+    await bot.waitForLog("job finished");
+    bot.kill("SIGTERM");
+    const exit = await bot.exited();
+    assertEquals(exit.code, 0, exit.stderr);
+    assertCleanStderr(exit);
+    assert(
+      bot.logs().some((r) => r.msg.startsWith("stopping took")),
+      exit.stderr,
+    );
+  } finally {
+    if (!closed) await emulator.close();
+  }
+});
