@@ -24,7 +24,8 @@ import { fileLinksFor } from "../http/file_links.ts";
 import { createHealthChecks } from "../http/health.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
 import { urlHost } from "../runtime/host.ts";
-import { type AppPaths, ensureDirectories, resolvePaths } from "./paths.ts";
+import { type AppPaths, ensureDirectories, isRemoteOrMemory, resolvePaths } from "./paths.ts";
+import { takeInstanceLock } from "./instance_lock.ts";
 import type { FatalError } from "./connect.ts";
 import { botDeps } from "./bot_deps.ts";
 import { listening, openKvStore, StartupError } from "./startup_error.ts";
@@ -91,6 +92,12 @@ export async function createApp(options: AppOptions): Promise<App> {
     );
   });
   const kv = await openKvStore(paths.kvPath);
+  const lock = isRemoteOrMemory(paths.kvPath)
+    ? undefined
+    : await takeInstanceLock(kv, { kvPath: paths.kvPath }).catch((error) => {
+      kv.close();
+      throw error;
+    });
   const metrics = createMetrics();
   const log = (name: string) => logger.with({ logger_area: name });
   const signer = await LinkSigner.fromSecret(
@@ -163,7 +170,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       downloader,
       now,
       logger: log("http"),
-    }), () => kv.close());
+    }), () => void (lock?.release() ?? Promise.resolve()).finally(() => kv.close()));
 
   let runner: RunnerHandle | undefined;
   let stopping: Promise<void> | undefined;
@@ -204,6 +211,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         if (runner?.isRunning()) await runner.stop();
         await chatUpdater.close();
         await server.shutdown();
+        await lock?.release();
         kv.close();
         logger.info("shut down cleanly");
       })();

@@ -29,9 +29,21 @@ export class ContentionError extends Error {
  */
 export async function retryCas<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < MAX_CAS_ATTEMPTS; i++) {
-    const result = await attempt();
+    let result: T | undefined;
+    try {
+      result = await attempt();
+    } catch (error) {
+      // Another process holding SQLite's write lock for a moment is a conflict like any other.
+      if (!isBusy(error)) throw error;
+    }
     if (result !== undefined) return result;
     await backoff(i + 1);
   }
   throw new ContentionError(what);
+}
+
+/** Whether an error is SQLite's "database is locked" / busy, which goes away on a retry. */
+export function isBusy(error: unknown): boolean {
+  return error instanceof Error &&
+    /database is locked|SQLITE_BUSY|database is busy/i.test(error.message);
 }

@@ -17,6 +17,7 @@
  * | `["dlbot", "lease", <jobId>]` | `{ jobId, owner, expiresAt }`: a worker's expiring claim on a running job |
  * | `["dlbot", "meta", "queue_clock"]` | `{ lastCreatedAt }`: makes `createdAt` unique and increasing; guards submits |
  * | `["dlbot", "meta", "lease_clock"]` | claim counter: serialises claims so `max_concurrent` holds |
+ * | `["dlbot", "meta", "instance"]` | `{ owner, pid, host, expiresAt }`: the process using a local data dir (`src/app/instance_lock.ts`) |
  * | `["dlbot", "meta", "spotify_cooldown"]` | `{ until }`: Spotify asked for a long pause; no job starts before `until` |
  *
  * `createdAt` is unique across the store (see `queue_clock`), so ordering by it is FIFO order.
@@ -120,4 +121,9 @@ export function leaseClockKey(): Deno.KvKey {
 /** Spotify's long rate-limit pause, shared by every instance: no job is claimed before it ends. */
 export function spotifyCooldownKey(): Deno.KvKey {
   return [PREFIX, "meta", "spotify_cooldown"];
+}
+
+/** The lock of the one process using a local data directory. */
+export function instanceLockKey(): Deno.KvKey {
+  return [PREFIX, "meta", "instance"];
 }

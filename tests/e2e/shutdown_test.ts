@@ -248,3 +248,32 @@ Deno.test("SIGTERM while Telegram is gone and a job's summary is pending still e
     if (!closed) await emulator.close();
   }
 });
+
+Deno.test("a second bot on the same data directory is refused at start-up with one clear line", async () => {
+  await using dir = await tempDir();
+  await withEmulator(async (emulator) => {
+    const env = {
+      TELEGRAM_BOT_TOKEN: emulator.token,
+      TELEGRAM_API_ROOT: emulator.apiRoot,
+      TELEGRAM_ALLOWED_USER_IDS: String(ALICE.id),
+      DLBOT_DATA_DIR: dir.join("data"),
+      DLBOT_HTTP_LISTEN: "127.0.0.1:0",
+      DLBOT_DOWNLOADER_COMMAND: FAKE_SPOTDL,
+    };
+    await using first = await startLiveBot({ dir: dir.path, env, config: botConfig(1, {}) });
+    await first.waitForLog("connected to Telegram");
+    await using second = await startLiveBot({ dir: dir.path, env, config: botConfig(1, {}) });
+    const refused = await second.exited();
+    assertEquals(refused.code, 1);
+    assertStringIncludes(
+      nonLogLines(refused.stderr).join("\n"),
+      `another dlbot (pid ${first.pid} on`,
+    );
+    assertEquals(/^\s+at /m.test(refused.stderr), false, "no stack trace");
+
+    first.kill("SIGTERM");
+    assertEquals((await first.exited()).code, 0);
+    await using third = await startLiveBot({ dir: dir.path, env, config: botConfig(1, {}) });
+    await third.waitForLog("connected to Telegram");
+  });
+});
