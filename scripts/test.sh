@@ -17,6 +17,18 @@ step "lint"
 "$deno" lint || exit 1
 step "type check"
 "$deno" check --quiet main.ts src/ tests/ scripts/ || exit 1
+step "tools the tests use"
+# promtool (Debian's prometheus package) checks the alert rules in deploy/prometheus; without it
+# that one test is skipped and says so.
+if ! command -v promtool >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  if (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends prometheus) >/dev/null 2>&1; then
+    echo "installed promtool"
+  else
+    echo "promtool could not be installed: the alert-rule check is skipped"
+  fi
+fi
+command -v promtool >/dev/null 2>&1 && echo "promtool: $(promtool --version 2>&1 | head -n 1)"
 step "tests"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
