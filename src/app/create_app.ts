@@ -55,6 +55,8 @@ export interface AppOptions {
   chatPace?: ChatPace;
   /** Wait between failed getUpdates calls (default 2 s). */
   pollRetryMs?: number;
+  /** How often webhook mode asks Telegram about its webhook (default a minute). */
+  webhookProbeMs?: number;
 }
 
 /** A running bot. */
@@ -196,6 +198,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         stopSignal: stopSignal.signal,
         onFatal: (error) => fatal.resolve(error),
         pollRetryMs: options.pollRetryMs,
+        webhookProbeMs: options.webhookProbeMs,
         httpAddress: server.addr,
       });
     },

@@ -153,6 +153,8 @@ export interface GoLiveOptions {
   stopSignal: AbortSignal;
   onFatal: (error: FatalError) => void;
   pollRetryMs?: number;
+  /** How often webhook mode probes Telegram (default a minute). */
+  webhookProbeMs?: number;
   httpAddress: { hostname: string; port: number };
 }
 
@@ -185,6 +187,11 @@ export async function goLive(o: GoLiveOptions): Promise<RunnerHandle | undefined
       secret_token: o.webhook.secretToken,
       allowed_updates: ALLOWED_UPDATES,
     });
+    startWebhookProbe(bot, {
+      logger: o.logger,
+      signal: o.stopSignal,
+      intervalMs: o.webhookProbeMs,
+    });
     return undefined;
   }
   await bot.api.deleteWebhook();
@@ -194,4 +201,35 @@ export async function goLive(o: GoLiveOptions): Promise<RunnerHandle | undefined
     onFatal: o.onFatal,
     retryMs: o.pollRetryMs,
   });
+}
+
+/** How often a bot in webhook mode asks Telegram about its webhook when nobody writes. */
+const WEBHOOK_PROBE_MS = 60_000;
+
+/**
+ * In webhook mode nothing calls Telegram while nobody writes, so readiness could not tell a quiet
+ * bot from a cut-off one: `getWebhookInfo` every minute keeps "Telegram answered" fresh, and the
+ * errors Telegram met delivering updates to the webhook are logged (once each).
+ */
+export function startWebhookProbe(
+  bot: Bot<BotContext>,
+  options: { logger: Log; signal: AbortSignal; intervalMs?: number },
+): void {
+  let lastErrorDate = 0;
+  const probe = async () => {
+    try {
+      const info = await bot.api.getWebhookInfo();
+      if (info.last_error_date !== undefined && info.last_error_date > lastErrorDate) {
+        lastErrorDate = info.last_error_date;
+        options.logger.warn("Telegram could not deliver updates to the webhook", {
+          error: info.last_error_message,
+          pending_updates: info.pending_update_count,
+        });
+      }
+    } catch (error) {
+      options.logger.debug("webhook probe failed", describeApiError(error));
+    }
+  };
+  const timer = setInterval(probe, options.intervalMs ?? WEBHOOK_PROBE_MS);
+  options.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
 }

@@ -44,6 +44,8 @@ export interface TestBotOptions {
    * flood limits unless a test sets them, and tests would only wait on the clock.
    */
   telegramPace?: boolean;
+  /** How often webhook mode probes Telegram. */
+  webhookProbeMs?: number;
 }
 
 /** The pace of calls to one chat in tests that do not check pacing itself. */
@@ -77,6 +79,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     now: options.now,
     chatPace: options.telegramPace ? undefined : TEST_CHAT_PACE,
     pollRetryMs: 200,
+    webhookProbeMs: options.webhookProbeMs,
   });
   await app.start();
   const httpBase = `http://${app.httpAddress.hostname}:${app.httpAddress.port}`;

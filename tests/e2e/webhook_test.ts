@@ -15,9 +15,11 @@ function freePort(): number {
 }
 
 /** Starts the app in webhook mode, its webhook on its own HTTP server. */
-function startWebhookBot(): Promise<TestBot> {
+function startWebhookBot(options: { now?: () => number; probeMs?: number } = {}): Promise<TestBot> {
   const port = freePort();
   return startTestBot({
+    now: options.now,
+    webhookProbeMs: options.probeMs,
     config: (base) => ({
       ...base,
       telegram: {
@@ -131,5 +133,27 @@ Deno.test("a plain-http webhook URL is accepted only for a loopback host", () =>
     assert(!result.success, `${url} is refused`);
     const issue = result.error.issues.find((i) => i.path.join(".") === "telegram.webhook.url");
     assertMatch(issue?.message ?? "", /https/);
+  }
+});
+
+Deno.test("in webhook mode a quiet bot stays ready: it asks Telegram about its webhook", async () => {
+  let offset = 0;
+  const bot = await startWebhookBot({ now: () => Date.now() + offset, probeMs: 50 });
+  try {
+    const ready = async () => {
+      const response = await fetch(`${bot.httpBase}/readyz`);
+      await response.body?.cancel();
+      return response.status;
+    };
+    assertEquals(await ready(), 200);
+    offset += 10 * 60_000; // ten minutes without a single update
+    const status = await bot.emulator.waitFor(async () => (await ready()) === 200 || undefined, {
+      intervalMs: 50,
+      message: "readiness back after the next probe",
+    });
+    assertEquals(status, true);
+    assertEquals(bot.emulator.callsTo("getWebhookInfo").length > 0, true);
+  } finally {
+    await bot.close();
   }
 });
