@@ -23,6 +23,7 @@ export interface BotDepsOptions {
   links: BotDeps["links"];
   statusMessages: BotDeps["statusMessages"];
   fileLinks: BotDeps["fileLinks"];
+  adminReport: BotDeps["adminReport"];
 }
 
 /** Builds the handlers' {@linkcode BotDeps}. */
@@ -65,6 +66,7 @@ export function botDeps(options: BotDepsOptions): BotDeps {
     },
     logger: options.logger,
     fileLinks: options.fileLinks,
+    adminReport: options.adminReport,
     now,
   };
 }

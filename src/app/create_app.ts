@@ -28,6 +28,10 @@ import { type AppPaths, ensureDirectories, isRemoteOrMemory, resolvePaths } from
 import { takeInstanceLock } from "./instance_lock.ts";
 import type { FatalError } from "./connect.ts";
 import { botDeps } from "./bot_deps.ts";
+import { AdminAlerts } from "./admin_alerts.ts";
+import { adminProblems } from "./server_problems.ts";
+import { adminReport } from "./admin_report.ts";
+import type { ServerProblems } from "../jobs/run.ts";
 import { listening, openKvStore, StartupError } from "./startup_error.ts";
 import { errorText } from "../runtime/error_text.ts";
 import { LinkReader } from "../links/reader.ts";
@@ -125,8 +129,18 @@ export async function createApp(options: AppOptions): Promise<App> {
         `http://${urlHost(server.addr.hostname)}:${server.addr.port}`,
   });
 
+  const problems = adminProblems(
+    new AdminAlerts({
+      kv,
+      api: bot.api,
+      adminIds: config.telegram.admin_user_ids,
+      logger: log("admin"),
+    }),
+  );
+  telegram.outages.onEnd = (seconds) => void problems.outageEnded(seconds);
   let draining = false;
   const { chatUpdater, worker, jobs } = wireJobs({
+    problems,
     kv,
     config,
     timings: jobTimings(config),
@@ -156,6 +170,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       }),
       statusMessages: chatUpdater,
       fileLinks,
+      adminReport: () => adminReport({ kv, jobs, metrics, dataDir: paths.dataDir, now }),
     }),
   );
 
@@ -237,6 +252,7 @@ interface JobWiring {
   now: () => number;
   chatPace?: ChatPace;
   isDraining: () => boolean;
+  problems: ServerProblems;
 }
 
 /** The job service, this instance's worker, and the chat updater that reports their jobs. */
@@ -262,6 +278,7 @@ function wireJobs(w: JobWiring) {
     downloadsDir: w.downloadsDir,
     logger: w.log("jobs"),
     metrics: w.metrics.jobSink(),
+    problems: w.problems,
     now: w.now,
   });
   const jobs: KvJobService = new KvJobService({

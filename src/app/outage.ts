@@ -14,6 +14,8 @@ export class OutageTracker {
   readonly #metrics: Metrics;
   readonly #now: () => number;
   #since?: number;
+  /** Told when an outage ends, with its length in seconds. */
+  onEnd?: (seconds: number) => void;
 
   constructor(options: { logger: Log; metrics: Metrics; now: () => number }) {
     this.#logger = options.logger;
@@ -43,5 +45,6 @@ export class OutageTracker {
     this.#since = undefined;
     this.#metrics.telegramReachable.set(1);
     this.#logger.info("Telegram is reachable again", { outage_seconds: seconds });
+    this.onEnd?.(seconds);
   }
 }

@@ -30,6 +30,8 @@ export interface TelegramClient {
   lastSuccessAt(): number | undefined;
   /** Telegram answered just now. */
   markSuccess(): void;
+  /** Outages as they start and end. */
+  outages: OutageTracker;
 }
 
 /** What {@linkcode createTelegramClient} needs. */
@@ -68,6 +70,7 @@ export function createTelegramClient(options: TelegramClientOptions): TelegramCl
   });
   const client: TelegramClient = {
     bot,
+    outages,
     lastSuccessAt: () => lastSuccess,
     markSuccess() {
       lastSuccess = now();

@@ -19,6 +19,7 @@ import { statusFeature } from "./features/status.ts";
 import { cancelFeature } from "./features/cancel.ts";
 import { confirmFeature } from "./features/confirm.ts";
 import { fallbackFeature } from "./features/fallback.ts";
+import { adminFeature } from "./features/admin.ts";
 import { INTERNAL_ERROR_TEXT } from "./texts.ts";
 import { describeApiError } from "./api.ts";
 
@@ -51,6 +52,7 @@ export function installHandlers(bot: Bot<BotContext>, deps: BotDeps): void {
     .use(statusFeature(deps))
     .use(confirmFeature(deps))
     .use(cancelFeature(deps))
+    .use(adminFeature(deps))
     .use(fallbackFeature(deps));
   bot.catch((err) => {
     deps.logger.error("unhandled bot error", {

@@ -76,4 +76,6 @@ export interface BotDeps {
   fileLinks(job: Job): Promise<{ name: string; url: string }[]>;
   /** Clock, for rendering ages. */
   now(): number;
+  /** The `/admin` report (Telegram HTML). */
+  adminReport(): Promise<string>;
 }

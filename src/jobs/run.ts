@@ -42,6 +42,14 @@ export interface InspectedOutput {
   totalDurationSeconds?: number;
 }
 
+/** Where the server's own problems go (the app tells the admins). */
+export interface ServerProblems {
+  /** A job failed for a reason of the server (see `isServerFailure`). */
+  jobFailed(job: Job): void;
+  /** Spotify paused every job until then (epoch ms). */
+  spotifyPaused(until: number): void;
+}
+
 /** What a run needs; the worker passes its own dependencies through. */
 export interface RunDeps {
   kv: Deno.Kv;
@@ -57,6 +65,7 @@ export interface RunDeps {
   downloadsDir: string;
   logger: Log;
   metrics?: JobMetricsSink;
+  problems?: ServerProblems;
   now: () => number;
   /** This instance's id, as written in leases. */
   instanceId: string;
@@ -205,6 +214,7 @@ export class JobRun {
       return { ...progress, waitingUntil: until };
     }
     this.#deps.metrics?.spotifyWait("pause");
+    this.#deps.problems?.spotifyPaused(until);
     this.#facts.pauseUntil = Math.max(this.#facts.pauseUntil ?? 0, until);
     this.abort("spotify_pause");
     return progress;
@@ -312,6 +322,7 @@ export class JobRun {
     }
     if (final.state !== "succeeded") await removeJobFiles(deps.downloadsDir, id, deps.logger);
     const serverFailure = final.error !== undefined && isServerFailure(final.error.code);
+    if (serverFailure) deps.problems?.jobFailed(final);
     (serverFailure ? deps.logger.warn : deps.logger.info).call(deps.logger, "job finished", {
       job_id: id,
       state: final.state,

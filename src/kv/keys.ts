@@ -18,6 +18,7 @@
  * | `["dlbot", "meta", "queue_clock"]` | `{ lastCreatedAt }`: makes `createdAt` unique and increasing; guards submits |
  * | `["dlbot", "meta", "lease_clock"]` | claim counter: serialises claims so `max_concurrent` holds |
  * | `["dlbot", "meta", "instance"]` | `{ owner, pid, host, expiresAt }`: the process using a local data dir (`src/app/instance_lock.ts`) |
+ * | `["dlbot", "admin_alert", <kind>]` | `{ at }`: an admin alert of this kind went out (expires after an hour) |
  * | `["dlbot", "meta", "spotify_cooldown"]` | `{ until }`: Spotify asked for a long pause; no job starts before `until` |
  *
  * `createdAt` is unique across the store (see `queue_clock`), so ordering by it is FIFO order.
@@ -126,4 +127,9 @@ export function spotifyCooldownKey(): Deno.KvKey {
 /** The lock of the one process using a local data directory. */
 export function instanceLockKey(): Deno.KvKey {
   return [PREFIX, "meta", "instance"];
+}
+
+/** The last admin alert of a kind (its expiry is the quiet time). */
+export function adminAlertKey(kind: string): Deno.KvKey {
+  return [PREFIX, "admin_alert", kind];
 }
