@@ -22,8 +22,8 @@ export { createParser, type OutputFormat } from "./parser.ts";
 export { SpotdlParser } from "./spotdl_parser.ts";
 export {
   DEFAULT_CHILD_ENV,
-  downloaderFromConfig,
   type DownloaderLogger,
   SubprocessDownloader,
   type SubprocessDownloaderOptions,
 } from "./subprocess.ts";
+export { downloaderFromConfig, spotdlFlags } from "./factory.ts";

@@ -21,10 +21,16 @@ import { findFfmpeg, isOlder, isSpotdl, KNOWN_GOOD_SPOTDL, spotdlVersion } from 
 import type { DownloaderEvent } from "./events.ts";
 import { readLines } from "./lines.ts";
 import { killStrays, RUN_MARKER } from "./strays.ts";
+import {
+  eventDetail,
+  settlesWithin,
+  signalGroup,
+  signalTree,
+  USE_PROCESS_GROUPS,
+} from "./process_tree.ts";
 import { removePartialFiles } from "./output_files.ts";
 import { createParser, type OutputFormat } from "./parser.ts";
 import type { Downloader, DownloaderCheck, DownloadOutcome, DownloadRequest } from "./types.ts";
-import type { Config } from "../config/schema.ts";
 import { errorText } from "../runtime/error_text.ts";
 
 /** The logging this module needs; the app's logger satisfies it. */
@@ -304,53 +310,6 @@ export class SubprocessDownloader implements Downloader {
   }
 }
 
-const USE_PROCESS_GROUPS = Deno.build.os !== "windows";
-
-/** The text an event adds to the outcome's tail of lines (failures and unrecognised lines). */
-function eventDetail(event: DownloaderEvent): string | undefined {
-  switch (event.type) {
-    case "unknown":
-      return event.line;
-    case "error":
-    case "fatal":
-      return `${event.errorClass}: ${event.message}`;
-    case "song_error":
-      return `${event.songUrl} - ${event.errorClass}: ${event.message}`;
-    default:
-      return undefined;
-  }
-}
-
-function signalGroup(pid: number, signal: Deno.Signal): boolean {
-  try {
-    Deno.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function signalTree(child: Deno.ChildProcess, signal: Deno.Signal): void {
-  if (USE_PROCESS_GROUPS && signalGroup(child.pid, signal)) return;
-  try {
-    child.kill(signal);
-  } catch {
-    // Already exited.
-  }
-}
-
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function missingText(command: string): { message: string; hint: string } {
   const base = command.slice(command.lastIndexOf("/") + 1);
   const message = command.includes("/")
@@ -377,42 +336,4 @@ function envPath(): string | undefined {
 /** The HOME directory of the run writing into `outputDir`: beside it, never inside. */
 export function runHome(outputDir: string): string {
   return `${outputDir.replace(/\/+$/, "")}.home`;
-}
-
-/**
- * The spotDL flags every run gets after the configured arguments (so they win): the output the
- * parser reads (`--simple-tui`, `--log-level INFO`, `--print-errors`) and the audio settings.
- */
-export function spotdlFlags(downloader: Config["downloader"]): string[] {
-  return [
-    "--simple-tui",
-    "--log-level",
-    "INFO",
-    "--print-errors",
-    "--format",
-    downloader.audio_format,
-    "--bitrate",
-    downloader.bitrate,
-    "--threads",
-    String(downloader.threads),
-  ];
-}
-
-/** The configured downloader (`[downloader]` in the config file). */
-export function downloaderFromConfig(
-  config: Pick<Config, "downloader">,
-  logger?: DownloaderLogger,
-): SubprocessDownloader {
-  const { downloader } = config;
-  return new SubprocessDownloader({
-    command: downloader.command,
-    args: downloader.output_format === "spotdl"
-      ? [...downloader.args, ...spotdlFlags(downloader)]
-      : downloader.args,
-    format: config.downloader.output_format,
-    timeoutMs: config.downloader.timeout_minutes * 60_000,
-    killGraceMs: config.downloader.kill_grace_seconds * 1000,
-    env: config.downloader.env,
-    logger,
-  });
 }

@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import type { DownloaderEvent } from "../../src/downloader/events.ts";
 import { inspectOutput } from "../../src/downloader/output_files.ts";
+import { spotdlFlags } from "../../src/downloader/factory.ts";
 import {
-  spotdlFlags,
   SubprocessDownloader,
   type SubprocessDownloaderOptions,
 } from "../../src/downloader/subprocess.ts";
