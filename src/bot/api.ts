@@ -128,6 +128,7 @@ export function networkRetryTransformer(options: NetworkRetryOptions = {}): Tran
   return async (prev, method, payload, signal) => {
     const deadline = Date.now() + giveUpAfter;
     let delay = initial;
+    let uncertain = 0;
     for (;;) {
       try {
         return await prev(method, payload, signal);
@@ -135,11 +136,31 @@ export function networkRetryTransformer(options: NetworkRetryOptions = {}): Tran
         if (!(error instanceof HttpError) || signal?.aborted || Date.now() + delay > deadline) {
           throw error;
         }
+        // A send whose answer was lost may have gone through: sent again once at most, so a
+        // flaky connection makes at most one duplicate. One that never left is retried freely.
+        if (NOT_IDEMPOTENT.has(method) && !neverSent(error) && ++uncertain > 1) throw error;
         await sleep(delay, signal);
         delay = Math.min(max, delay * 2);
       }
     }
   };
+}
+
+/** Methods that would send a second message when repeated (edits and answers are idempotent). */
+const NOT_IDEMPOTENT = new Set([
+  "sendMessage",
+  "sendAudio",
+  "sendDocument",
+  "sendPhoto",
+  "sendMediaGroup",
+  "copyMessage",
+  "forwardMessage",
+]);
+
+/** Whether a network error happened before the request could reach Telegram. */
+function neverSent(error: HttpError): boolean {
+  return /tcp connect error|Connection refused|dns error|failed to lookup|Name or service not known/i
+    .test(errorText(error.error));
 }
 
 /** A short, token-free description of an API error for logs. */

@@ -21,9 +21,25 @@ const networkError = () =>
 Deno.test("networkRetryTransformer() retries network failures until the call goes through", async () => {
   const retry = networkRetryTransformer({ initialDelayMs: 1, maxDelayMs: 2, giveUpAfterMs: 5_000 });
   const { prev, calls } = flaky(3, networkError);
-  const result = await retry(prev, "sendMessage", { chat_id: 1, text: "hi" });
+  const result = await retry(prev, "editMessageText", { chat_id: 1, message_id: 2, text: "hi" });
   assertEquals(result, { ok: true, result: 4 } as unknown as typeof result);
   assertEquals(calls(), 4);
+});
+
+Deno.test("networkRetryTransformer() sends a message again once at most when its answer was lost", async () => {
+  const retry = networkRetryTransformer({ initialDelayMs: 1, maxDelayMs: 2, giveUpAfterMs: 5_000 });
+  const lost = flaky(3, networkError);
+  await assertRejects(() => retry(lost.prev, "sendMessage", { chat_id: 1, text: "hi" }), HttpError);
+  assertEquals(lost.calls(), 2, "the first try and one more");
+  const refused = () =>
+    new HttpError(
+      "Network request for 'sendMessage' failed!",
+      new TypeError("error sending request: tcp connect error: Connection refused (os error 111)"),
+    );
+  const never = flaky(3, refused);
+  const result = await retry(never.prev, "sendMessage", { chat_id: 1, text: "hi" });
+  assertEquals(never.calls(), 4, "a request that never left is retried until it goes through");
+  assertEquals(result, { ok: true, result: 4 } as unknown as typeof result);
 });
 
 Deno.test("networkRetryTransformer() gives up after its deadline instead of waiting forever", async () => {

@@ -151,7 +151,7 @@ Deno.test("a Telegram outage is logged once when it starts and once when it ends
     await emulator.waitForBotMessage(ALICE.id, /^Hi Alice!/);
     await emulator.waitFor(() => emulator.longPollWaiting, { message: "the bot to poll again" });
     // Every call fails for a while (the poll already waiting delivers Bob's message).
-    emulator.injectFaults({ kind: "drop", times: 6 });
+    emulator.injectFaults({ kind: "500", times: 6 });
     emulator.sendText(BOB, "/help");
     await emulator.waitForBotMessage(BOB.id, /^dlbot downloads music/, { timeoutMs: 30_000 });
     // The bot reads the answer to its reply a moment after the emulator shows the message.
@@ -169,6 +169,29 @@ Deno.test("a Telegram outage is logged once when it starts and once when it ends
     const metrics = await bot.app.metrics.render();
     assertEquals(/^dlbot_telegram_outages_total 1$/m.test(metrics), true, metrics);
     assertEquals(/^dlbot_telegram_reachable 1$/m.test(metrics), true);
+  } finally {
+    await bot.close();
+  }
+});
+
+Deno.test("a reply whose answer keeps getting lost is sent again once at most, not until one answer arrives", async () => {
+  const bot = await startTestBot();
+  const { emulator } = bot;
+  try {
+    emulator.sendText(ALICE, "/start");
+    await emulator.waitForBotMessage(ALICE.id, /^Hi Alice!/);
+    // The call runs, its answer is cut: the bot cannot tell whether it went through.
+    emulator.injectFaults({ method: "sendMessage", kind: "drop_response", times: 4 });
+    emulator.sendText(ALICE, "/help");
+    await emulator.waitFor(() => faultsHit(emulator, "sendMessage", "drop_response") >= 2, {
+      message: "the reply sent and sent again",
+    });
+    emulator.sendText(BOB, "/status");
+    await emulator.waitForBotMessage(BOB.id, /^You have no jobs yet/, { timeoutMs: 30_000 });
+    const helps = emulator.botMessages(ALICE.id).filter((m) =>
+      m.text?.startsWith("dlbot downloads")
+    );
+    assertEquals(helps.length, 2, "the first try and one retry, then no more copies");
   } finally {
     await bot.close();
   }
