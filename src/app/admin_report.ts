@@ -6,12 +6,10 @@
  */
 import { escapeHtml, formatBytes, formatUtcTime } from "../chat/format.ts";
 import type { KvJobService } from "../jobs/kv_service.ts";
-import { spotifyPausedUntil } from "../jobs/queue.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 
 /** What {@linkcode adminReport} reads. */
 export interface AdminReportDeps {
-  kv: Deno.Kv;
   jobs: KvJobService;
   metrics: Metrics;
   dataDir: string;
@@ -44,7 +42,7 @@ export async function adminReport(deps: AdminReportDeps): Promise<string> {
   const [queued, running, pause, disk, recent] = await Promise.all([
     deps.jobs.queueDepth(),
     deps.jobs.runningCount(),
-    spotifyPausedUntil(deps.kv, now),
+    deps.jobs.spotifyPauseUntil(),
     diskOf(deps.dataDir),
     deps.jobs.list(requester, 50),
   ]);

@@ -170,7 +170,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       }),
       statusMessages: chatUpdater,
       fileLinks,
-      adminReport: () => adminReport({ kv, jobs, metrics, dataDir: paths.dataDir, now }),
+      adminReport: () => adminReport({ jobs, metrics, dataDir: paths.dataDir, now }),
     }),
   );
 

@@ -17,7 +17,7 @@ import type { SpotifyLink } from "../links/spotify.ts";
 import { countKeys, type NewJobRequest, type SubmitOptions, trySubmit } from "./submit.ts";
 import { isJobId } from "./ids.ts";
 import { isFinal, type Job } from "./model.ts";
-import { liveLeases, queuePosition, queuePositions } from "./queue.ts";
+import { liveLeases, queuePosition, queuePositions, spotifyPausedUntil } from "./queue.ts";
 import { CANCELLED_ERROR } from "./errors.ts";
 import type { JobService, JobView, LocalJobRunner, Requester, SubmitResult } from "./service.ts";
 import { retryCas } from "../kv/cas.ts";
@@ -246,6 +246,11 @@ export class KvJobService implements JobService {
   /** 1-based place of a queued job in the queue; undefined when it is not queued. */
   positionOf(jobId: string): Promise<number | undefined> {
     return queuePosition(this.#kv, jobId);
+  }
+
+  /** When Spotify's pause of every job ends (epoch ms); undefined when none is on. */
+  spotifyPauseUntil(): Promise<number | undefined> {
+    return spotifyPausedUntil(this.#kv, this.#now());
   }
 
   /** Queued jobs across all instances (for metrics and readiness). */
