@@ -93,6 +93,18 @@ export class RateLimitedError extends UserFacingError {
   }
 }
 
+/** The server's disk is (almost) full: new downloads are refused until space is freed. */
+export class OutOfSpaceError extends UserFacingError {
+  constructor(readonly freeBytes: number) {
+    super(
+      "out_of_space",
+      "The server is out of space right now, so it takes no new downloads. " +
+        "The bot's admin has been told; please try again later.",
+      `free space ${freeBytes} bytes is below storage.min_free_mb`,
+    );
+  }
+}
+
 /** The bot is draining for a restart and takes no new downloads. */
 export class ShuttingDownError extends UserFacingError {
   constructor() {

@@ -15,7 +15,8 @@ export type AlertKind =
   | "downloader_missing"
   | "downloader_failing"
   | "spotify_pause"
-  | "telegram_outage";
+  | "telegram_outage"
+  | "disk_low";
 
 /** The part of the Bot API the alerts use. */
 export interface AlertApi {
@@ -54,11 +55,24 @@ export class AdminAlerts {
         .set(adminAlertKey(kind), { at: Date.now() }, { expireIn: quietMs })
         .commit();
       if (!claimed.ok) return false;
+      let told = 0;
       for (const adminId of adminIds) {
-        await this.#deps.api.sendMessage(adminId, `⚠️ <b>dlbot</b>: ${escapeHtml(text)}`);
+        try {
+          await this.#deps.api.sendMessage(adminId, `⚠️ <b>dlbot</b>: ${escapeHtml(text)}`);
+          told++;
+        } catch (error) {
+          // Telegram lets a bot write only to people who have started it.
+          logger.warn("could not tell an admin (has the admin sent /start?)", {
+            kind,
+            admin_id: adminId,
+            error: errorText(error),
+          });
+        }
       }
-      logger.info("admins told", { kind });
-      return true;
+      // Nobody heard it: the next alert of this kind may try again.
+      if (told === 0) await kv.delete(adminAlertKey(kind));
+      else logger.info("admins told", { kind, admins: told });
+      return told > 0;
     } catch (error) {
       logger.warn("could not tell the admins", { kind, error: errorText(error) });
       return false;

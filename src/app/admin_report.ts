@@ -14,25 +14,8 @@ export interface AdminReportDeps {
   metrics: Metrics;
   dataDir: string;
   now: () => number;
-}
-
-/** Free and total bytes of the file system holding `dir` (`df`), when it can be read. */
-async function diskOf(dir: string): Promise<{ free: number; total: number } | undefined> {
-  try {
-    const out = await new Deno.Command("df", {
-      args: ["-Pk", dir],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-      signal: AbortSignal.timeout(5_000),
-    }).output();
-    const fields = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)?.split(/\s+/);
-    const total = Number(fields?.[1]) * 1024;
-    const free = Number(fields?.[3]) * 1024;
-    return Number.isFinite(total) && Number.isFinite(free) ? { free, total } : undefined;
-  } catch {
-    return undefined;
-  }
+  /** Free and total bytes of the data directory's disk. */
+  disk: () => Promise<{ free: number; total: number } | undefined>;
 }
 
 /** The `/admin` text (Telegram HTML). */
@@ -43,7 +26,7 @@ export async function adminReport(deps: AdminReportDeps): Promise<string> {
     deps.jobs.queueDepth(),
     deps.jobs.runningCount(),
     deps.jobs.spotifyPauseUntil(),
-    diskOf(deps.dataDir),
+    deps.disk(),
     deps.jobs.list(requester, 50),
   ]);
   const failed = recent.filter((v) => v.job.state === "failed").slice(0, 5);

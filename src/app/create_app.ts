@@ -31,6 +31,8 @@ import { botDeps } from "./bot_deps.ts";
 import { AdminAlerts } from "./admin_alerts.ts";
 import { adminProblems } from "./server_problems.ts";
 import { adminReport } from "./admin_report.ts";
+import { SpaceGuard } from "./space_guard.ts";
+import { diskSpace } from "../runtime/disk.ts";
 import type { ServerProblems } from "../jobs/run.ts";
 import { listening, openKvStore, StartupError } from "./startup_error.ts";
 import { errorText } from "../runtime/error_text.ts";
@@ -61,6 +63,10 @@ export interface AppOptions {
   pollRetryMs?: number;
   /** How often webhook mode asks Telegram about its webhook (default a minute). */
   webhookProbeMs?: number;
+  /** Free and total bytes of the downloads' disk (default: `df`); tests fill the disk with it. */
+  disk?: () => Promise<{ free: number; total: number } | undefined>;
+  /** How long a free-space measurement is reused (default 10 s). */
+  diskCacheMs?: number;
 }
 
 /** A running bot. */
@@ -138,9 +144,18 @@ export async function createApp(options: AppOptions): Promise<App> {
     }),
   );
   telegram.outages.onEnd = (seconds) => void problems.outageEnded(seconds);
+  const disk = options.disk ?? (() => diskSpace(paths.downloadsDir));
+  const space = new SpaceGuard({
+    minFreeMb: config.storage.min_free_mb,
+    disk,
+    logger: log("disk"),
+    onLow: (free) => void problems.diskLow(free),
+    cacheMs: options.diskCacheMs,
+  });
   let draining = false;
   const { chatUpdater, worker, jobs } = wireJobs({
     problems,
+    hasSpace: () => space.check(),
     kv,
     config,
     timings: jobTimings(config),
@@ -170,7 +185,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       }),
       statusMessages: chatUpdater,
       fileLinks,
-      adminReport: () => adminReport({ jobs, metrics, dataDir: paths.dataDir, now }),
+      adminReport: () => adminReport({ jobs, metrics, dataDir: paths.dataDir, now, disk }),
     }),
   );
 
@@ -185,6 +200,14 @@ export async function createApp(options: AppOptions): Promise<App> {
       webhook,
       lastTelegramSuccessAt: telegram.lastSuccessAt,
       downloader,
+      diskCheck: async () => {
+        const verdict = await space.check();
+        return verdict.ok ? { ok: true } : {
+          ok: false,
+          message: `${Math.floor((verdict.freeBytes ?? 0) / 1_000_000)} MB free, below ` +
+            `storage.min_free_mb = ${config.storage.min_free_mb}`,
+        };
+      },
       now,
       logger: log("http"),
     }), () => void (lock?.release() ?? Promise.resolve()).finally(() => kv.close()));
@@ -253,6 +276,7 @@ interface JobWiring {
   chatPace?: ChatPace;
   isDraining: () => boolean;
   problems: ServerProblems;
+  hasSpace: () => Promise<{ ok: boolean; freeBytes?: number }>;
 }
 
 /** The job service, this instance's worker, and the chat updater that reports their jobs. */
@@ -279,6 +303,7 @@ function wireJobs(w: JobWiring) {
     logger: w.log("jobs"),
     metrics: w.metrics.jobSink(),
     problems: w.problems,
+    hasSpace: w.hasSpace,
     now: w.now,
   });
   const jobs: KvJobService = new KvJobService({
@@ -288,6 +313,7 @@ function wireJobs(w: JobWiring) {
     worker,
     now: w.now,
     isDraining: w.isDraining,
+    hasSpace: w.hasSpace,
   });
   return { chatUpdater, worker, jobs };
 }
@@ -302,6 +328,7 @@ interface HttpWiring {
   webhook: ReturnType<typeof webhookRoute>;
   lastTelegramSuccessAt: () => number | undefined;
   downloader: Downloader;
+  diskCheck: () => Promise<{ ok: boolean; message?: string }>;
   now: () => number;
   logger: AppLogger;
 }
@@ -322,6 +349,7 @@ function serveHttp(w: HttpWiring) {
             ? { ok: true }
             : { ok: false, message: `${check.message}; ${check.hint}` };
         },
+        diskCheck: w.diskCheck,
         now: w.now,
       }),
       metrics: w.metrics,

@@ -20,6 +20,7 @@ export function adminProblems(alerts: AdminAlerts): {
   jobFailed(job: Job): Promise<void>;
   spotifyPaused(until: number): Promise<void>;
   outageEnded(seconds: number): Promise<void>;
+  diskLow(freeBytes: number): Promise<void>;
 } & ServerProblems {
   const failures: number[] = [];
   return {
@@ -55,6 +56,14 @@ export function adminProblems(alerts: AdminAlerts): {
           new Date(until).toISOString().slice(0, 16).replace("T", " ")
         } UTC and then continues by itself. Own Spotify API credentials for spotDL avoid the ` +
           "shared app's limits.",
+      );
+    },
+    async diskLow(freeBytes: number) {
+      await alerts.alert(
+        "disk_low",
+        `the downloads' disk has ${Math.floor(freeBytes / 1_000_000)} MB free, below ` +
+          "storage.min_free_mb: new downloads are refused and queued ones wait until space is " +
+          "freed (lower jobs.retention_days, or add space).",
       );
     },
     async outageEnded(seconds: number) {

@@ -83,6 +83,11 @@ const storageSchema = z.strictObject({
   kv_path: z.string().min(1).optional(),
   /** Where finished downloads are kept; default <data_dir>/downloads. */
   downloads_dir: z.string().min(1).optional(),
+  /**
+   * Below this much free space on the downloads' disk, new downloads are refused and queued ones
+   * wait (readiness reports it, admins are told); 0 turns the check off.
+   */
+  min_free_mb: z.number().int().min(0).default(500),
 });
 
 const downloaderSchema = z.strictObject({

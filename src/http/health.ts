@@ -35,6 +35,8 @@ export interface HealthCheckDeps {
   telegram: { lastSuccessAt(): number | undefined };
   /** Whether the downloader can run (e.g. its executable exists); cached for `downloaderCacheMs`. */
   downloaderCheck: () => Promise<{ ok: boolean; message?: string }>;
+  /** Whether the downloads' disk has room (`storage.min_free_mb`); not checked without it. */
+  diskCheck?: () => Promise<{ ok: boolean; message?: string }>;
   /** Longest time without a successful Telegram call that still counts as ready; default 2 min. */
   maxTelegramSilenceMs?: number;
   /** How long a downloader check result is reused; default 60 s. */
@@ -111,8 +113,16 @@ export function createHealthChecks(deps: HealthCheckDeps): HealthChecks {
 
   return {
     async readiness() {
-      const [kv, downloader] = await Promise.all([checkKv(), checkDownloader()]);
-      const checks = { kv, telegram: checkTelegram(), downloader };
+      const [kv, downloader, disk] = await Promise.all([
+        checkKv(),
+        checkDownloader(),
+        deps.diskCheck?.().catch((error): CheckResult => ({
+          ok: false,
+          message: errorText(error),
+        })),
+      ]);
+      const checks: Record<string, CheckResult> = { kv, telegram: checkTelegram(), downloader };
+      if (disk !== undefined) checks.disk = disk;
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },
   };

@@ -10,6 +10,7 @@ import {
   JobNotCancellableError,
   JobNotConfirmableError,
   JobNotFoundError,
+  OutOfSpaceError,
   ShuttingDownError,
 } from "../errors.ts";
 import { jobByUserPrefix, jobKey, jobRecentPrefix, queuePrefix } from "../kv/keys.ts";
@@ -46,6 +47,8 @@ export interface KvJobServiceDeps {
   now?: () => number;
   /** True while the bot drains for shutdown: submits are refused. */
   isDraining?: () => boolean;
+  /** Whether the downloads' disk has room; without it there is always room. */
+  hasSpace?: () => Promise<{ ok: boolean; freeBytes?: number }>;
 }
 
 const MAX_LIST = 100;
@@ -77,6 +80,8 @@ export class KvJobService implements JobService {
     request: { userId: number; chatId: number; link: SpotifyLink },
   ): Promise<SubmitResult> {
     if (this.#deps.isDraining?.()) throw new ShuttingDownError();
+    const space = await this.#deps.hasSpace?.();
+    if (space && !space.ok) throw new OutOfSpaceError(space.freeBytes ?? 0);
     const result = await retryCas(
       "submit",
       () =>

@@ -30,6 +30,8 @@ export interface JobWorkerDeps extends Omit<RunDeps, "now" | "instanceId" | "onD
   pollIntervalMs?: number;
   /** How often to remove stale output directories; default one hour. */
   sweepIntervalMs?: number;
+  /** Whether the downloads' disk has room: without it, queued jobs wait. */
+  hasSpace?: () => Promise<{ ok: boolean }>;
 }
 
 const DEFAULT_POLL_MS = 500;
@@ -196,6 +198,7 @@ export class JobWorker implements LocalJobRunner {
 
   /** Claims jobs while slots are free, starting each before claiming the next (FIFO start order). */
   async #fill(): Promise<void> {
+    if (this.#deps.hasSpace && !(await this.#deps.hasSpace()).ok) return;
     let started = 0;
     while (!this.#stopping) {
       const claim = await claimNext(this.#deps.kv, {

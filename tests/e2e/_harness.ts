@@ -46,6 +46,8 @@ export interface TestBotOptions {
   telegramPace?: boolean;
   /** How often webhook mode probes Telegram. */
   webhookProbeMs?: number;
+  /** The downloads' disk as the app measures it (default: the real one). */
+  disk?: () => Promise<{ free: number; total: number } | undefined>;
 }
 
 /** The pace of calls to one chat in tests that do not check pacing itself. */
@@ -80,6 +82,8 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     chatPace: options.telegramPace ? undefined : TEST_CHAT_PACE,
     pollRetryMs: 200,
     webhookProbeMs: options.webhookProbeMs,
+    disk: options.disk,
+    diskCacheMs: options.disk ? 0 : undefined,
   });
   await app.start();
   const httpBase = `http://${app.httpAddress.hostname}:${app.httpAddress.port}`;
