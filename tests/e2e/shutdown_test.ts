@@ -220,14 +220,7 @@ Deno.test("SIGTERM while Telegram is gone and a job's summary is pending still e
   try {
     await using bot = await startLiveBot({
       dir: dir.path,
-      env: {
-        TELEGRAM_BOT_TOKEN: emulator.token,
-        TELEGRAM_API_ROOT: emulator.apiRoot,
-        TELEGRAM_ALLOWED_USER_IDS: String(ALICE.id),
-        DLBOT_DATA_DIR: dir.join("data"),
-        DLBOT_HTTP_LISTEN: "127.0.0.1:0",
-        DLBOT_DOWNLOADER_COMMAND: FAKE_SPOTDL,
-      },
+      env: botEnv(emulator, dir.join("data")),
       config: botConfig(1, { FAKE_SPOTDL_TRACKS: "2", FAKE_SPOTDL_DELAY: "0.3" }),
     });
     await bot.waitForLog("connected to Telegram");
@@ -252,14 +245,7 @@ Deno.test("SIGTERM while Telegram is gone and a job's summary is pending still e
 Deno.test("a second bot on the same data directory is refused at start-up with one clear line", async () => {
   await using dir = await tempDir();
   await withEmulator(async (emulator) => {
-    const env = {
-      TELEGRAM_BOT_TOKEN: emulator.token,
-      TELEGRAM_API_ROOT: emulator.apiRoot,
-      TELEGRAM_ALLOWED_USER_IDS: String(ALICE.id),
-      DLBOT_DATA_DIR: dir.join("data"),
-      DLBOT_HTTP_LISTEN: "127.0.0.1:0",
-      DLBOT_DOWNLOADER_COMMAND: FAKE_SPOTDL,
-    };
+    const env = botEnv(emulator, dir.join("data"));
     await using first = await startLiveBot({ dir: dir.path, env, config: botConfig(1, {}) });
     await first.waitForLog("connected to Telegram");
     await using second = await startLiveBot({ dir: dir.path, env, config: botConfig(1, {}) });
