@@ -333,6 +333,7 @@ export class JobRun {
     deps.metrics?.jobFinished(
       verdict.state,
       Math.max(0, (final.finishedAt ?? 0) - (final.startedAt ?? final.finishedAt ?? 0)) / 1000,
+      final.error?.code,
     );
     this.finishing = true;
     deps.onDownloadDone();

@@ -16,8 +16,8 @@ export type RejectionReason = "unauthorized" | "rate_limited" | "queue_full";
 
 /** The narrow interface the job worker reports to. */
 export interface JobMetricsSink {
-  /** A job reached a final state after running for `durationSeconds`. */
-  jobFinished(state: string, durationSeconds: number): void;
+  /** A job reached a final state after running for `durationSeconds`; `reason` when it failed. */
+  jobFinished(state: string, durationSeconds: number, reason?: string): void;
   /** Jobs currently waiting in the queue. */
   setQueueDepth(n: number): void;
   /** Jobs currently running. */
@@ -168,6 +168,12 @@ export function createMetrics(): Metrics {
     registers,
   });
 
+  const jobFailures = new Counter({
+    name: "dlbot_job_failures_total",
+    help: "Failed downloads by reason (the job's error code, e.g. downloader_missing, no_results).",
+    labelNames: ["reason"] as const,
+    registers,
+  });
   const spotifyWaits = new Counter({
     name: "dlbot_spotify_waits_total",
     help: "Spotify rate limits: short ones sat out by the downloader, pauses of every job.",
@@ -198,8 +204,9 @@ export function createMetrics(): Metrics {
     setSpotifyPauseUntil(epochMs) {
       spotifyPauseUntil.set(Math.round(epochMs / 1000));
     },
-    jobFinished(state, durationSeconds) {
+    jobFinished(state, durationSeconds, reason) {
       jobsFinished.inc({ state });
+      if (state === "failed") jobFailures.inc({ reason: reason ?? "unknown" });
       if (Number.isFinite(durationSeconds) && durationSeconds >= 0) {
         jobDuration.observe({ state }, durationSeconds);
       }

@@ -17,6 +17,7 @@ Deno.test("render() is valid exposition text with a HELP line and dlbot_ prefix 
     "dlbot_commands_total",
     "dlbot_http_requests_total",
     "dlbot_job_duration_seconds",
+    "dlbot_job_failures_total",
     "dlbot_jobs_finished_total",
     "dlbot_process_resident_memory_bytes",
     "dlbot_process_start_time_seconds",
@@ -45,13 +46,17 @@ Deno.test("jobSink() records finished jobs, their duration and queue gauges", as
 
   sink.jobFinished("succeeded", 90);
   sink.jobFinished("succeeded", 4000);
-  sink.jobFinished("failed", 3);
+  sink.jobFinished("failed", 3, "ffmpeg_missing");
   sink.setQueueDepth(7);
   sink.setRunning(2);
 
   const families = parsePrometheusText(await metrics.render());
   assert.deepEqual(sampleValue(families, "dlbot_jobs_finished_total", { state: "succeeded" }), 2);
   assert.deepEqual(sampleValue(families, "dlbot_jobs_finished_total", { state: "failed" }), 1);
+  assert.deepEqual(
+    sampleValue(families, "dlbot_job_failures_total", { reason: "ffmpeg_missing" }),
+    1,
+  );
   assert.deepEqual(
     sampleValue(families, "dlbot_job_duration_seconds_count", { state: "succeeded" }),
     2,
