@@ -200,14 +200,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       webhook,
       lastTelegramSuccessAt: telegram.lastSuccessAt,
       downloader,
-      diskCheck: async () => {
-        const verdict = await space.check();
-        return verdict.ok ? { ok: true } : {
-          ok: false,
-          message: `${Math.floor((verdict.freeBytes ?? 0) / 1_000_000)} MB free, below ` +
-            `storage.min_free_mb = ${config.storage.min_free_mb}`,
-        };
-      },
+      diskCheck: () => space.readiness(),
       now,
       logger: log("http"),
     }), () => void (lock?.release() ?? Promise.resolve()).finally(() => kv.close()));

@@ -35,6 +35,17 @@ export class SpaceGuard {
     this.#options = options;
   }
 
+  /** The check `/readyz` reports as `disk`: ok, or how much is free against the floor. */
+  async readiness(): Promise<{ ok: boolean; message?: string }> {
+    const verdict = await this.check();
+    if (verdict.ok) return { ok: true };
+    return {
+      ok: false,
+      message: `${Math.floor((verdict.freeBytes ?? 0) / 1_000_000)} MB free, below ` +
+        `storage.min_free_mb = ${this.#options.minFreeMb}`,
+    };
+  }
+
   /** Whether there is room for downloads now. Never throws. */
   async check(): Promise<SpaceVerdict> {
     const { minFreeMb, logger } = this.#options;
