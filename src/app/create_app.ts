@@ -13,6 +13,7 @@ import { installHandlers } from "../bot/bot.ts";
 import { downloaderFromConfig, inspectOutput } from "../downloader/mod.ts";
 import { JobWorker } from "../jobs/worker.ts";
 import { KvJobService } from "../jobs/kv_service.ts";
+import { KvOutbox } from "../jobs/outbox.ts";
 import { type JobTimings, jobTimings } from "../jobs/store.ts";
 import type { Job } from "../jobs/model.ts";
 import type { ChatApi } from "../chat/chat_api.ts";
@@ -153,7 +154,18 @@ export async function createApp(options: AppOptions): Promise<App> {
     cacheMs: options.diskCacheMs,
   });
   let draining = false;
+  const instanceId = lock?.owner ?? crypto.randomUUID();
+  const outbox = new KvOutbox({
+    kv,
+    owner: instanceId,
+    claimMs: jobTimings(config).leaseMs,
+    now,
+    logger: log("chat"),
+    deadOwners: lock?.previousOwner === undefined ? [] : [lock.previousOwner],
+  });
   const { chatUpdater, worker, jobs } = wireJobs({
+    instanceId,
+    outbox,
     problems,
     hasSpace: () => space.check(),
     kv,
@@ -244,6 +256,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         await worker.stop({ graceMs: config.shutdown.grace_seconds * 1000 });
         if (runner?.isRunning()) await runner.stop();
         await chatUpdater.close();
+        outbox.close();
         await server.shutdown();
         await lock?.release();
         kv.close();
@@ -270,6 +283,9 @@ interface JobWiring {
   isDraining: () => boolean;
   problems: ServerProblems;
   hasSpace: () => Promise<{ ok: boolean; freeBytes?: number }>;
+  /** This instance's id in leases and outbox claims. */
+  instanceId: string;
+  outbox: KvOutbox;
 }
 
 /** The job service, this instance's worker, and the chat updater that reports their jobs. */
@@ -284,6 +300,7 @@ function wireJobs(w: JobWiring) {
     openFile: (job, name) => Promise.resolve(`${w.downloadsDir}/${job.id}/${name}`),
     positionOf: (jobId): Promise<number | undefined> => jobs.positionOf(jobId),
     logger: w.log("chat"),
+    outbox: w.outbox,
   });
   const worker = new JobWorker({
     kv: w.kv,
@@ -298,6 +315,9 @@ function wireJobs(w: JobWiring) {
     problems: w.problems,
     hasSpace: w.hasSpace,
     now: w.now,
+    instanceId: w.instanceId,
+    undelivered: () => w.outbox.claimUndelivered(),
+    deadOwners: w.outbox.deadOwners,
   });
   const jobs: KvJobService = new KvJobService({
     kv: w.kv,

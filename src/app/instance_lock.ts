@@ -4,7 +4,9 @@
  * it; a second is refused at start-up with a clear line. A lock left by a process that died
  * (same host, pid gone) or not renewed for its lifetime is taken over.
  *
- * Deno has no non-blocking file lock, so the lock lives in KV itself, with check-and-set.
+ * Deno has no non-blocking file lock, so the lock lives in KV itself, with check-and-set. The
+ * record stays after its owner is gone (with its expiry passed), so the next process knows whose
+ * leases and outbox claims are dead and takes them over at once instead of waiting them out.
  *
  * @module
  */
@@ -26,6 +28,10 @@ const LOCK_TTL_MS = 30_000;
 
 /** A held lock; `release()` gives it up (on a clean stop). */
 export interface InstanceLock {
+  /** This process's id in the lock (use it as the instance id of leases and claims). */
+  readonly owner: string;
+  /** The id of the process that held the lock before this one, gone now; undefined if none. */
+  readonly previousOwner?: string;
   release(): Promise<void>;
 }
 
@@ -65,13 +71,13 @@ export async function takeInstanceLock(
   };
   const write = async (entry: Deno.KvEntryMaybe<unknown>) =>
     (await kv.atomic().check(entry)
-      .set(instanceLockKey(), { ...mine, expiresAt: now() + LOCK_TTL_MS }, {
-        expireIn: LOCK_TTL_MS,
-      })
+      .set(instanceLockKey(), { ...mine, expiresAt: now() + LOCK_TTL_MS })
       .commit()).ok;
+  let previousOwner: string | undefined;
   await retryCas("taking the instance lock", async () => {
     const entry = await kv.get(instanceLockKey());
     const held = lockSchema.safeParse(entry.value);
+    previousOwner = held.success && held.data.owner !== mine.owner ? held.data.owner : undefined;
     if (held.success && held.data.expiresAt > now() && held.data.owner !== mine.owner) {
       const stale = held.data.host === mine.host && !(await isAlive(held.data.pid));
       if (!stale) {
@@ -93,12 +99,14 @@ export async function takeInstanceLock(
     }
   }, LOCK_TTL_MS / 3);
   return {
+    owner: mine.owner,
+    previousOwner,
     async release() {
       clearInterval(timer);
       const entry = await kv.get(instanceLockKey());
       const held = lockSchema.safeParse(entry.value);
       if (held.success && held.data.owner === mine.owner) {
-        await kv.atomic().check(entry).delete(instanceLockKey()).commit();
+        await kv.atomic().check(entry).set(instanceLockKey(), { ...mine, expiresAt: 0 }).commit();
       }
     },
   };

@@ -1,7 +1,9 @@
 /**
  * What a finished job sends, in order: the status message edited to its final state, the summary
  * (replying to it), and for a small single track its audio. Each call is retried on flood waits
- * and transient errors; the chat's pacing comes from the caller's {@linkcode ChatLine}.
+ * and transient errors; the chat's pacing comes from the caller's {@linkcode ChatLine}. Each
+ * message is recorded once sent ({@linkcode DeliveryRecord}), so a delivery that starts again
+ * (after a restart) sends only what is left.
  *
  * @module
  */
@@ -29,6 +31,34 @@ export interface ChatLine {
   unreachable(jobId: string): boolean;
 }
 
+/** The messages of one delivery already sent, and how to record another. */
+export interface DeliveryRecord {
+  readonly sent: ReadonlySet<string>;
+  /** Records a message as sent (or refused for good). */
+  mark(step: string): Promise<void>;
+}
+
+/** How a delivery ended: everything sent, or stopped with something left for later. */
+export type DeliveryOutcome = "delivered" | "postponed";
+
+/**
+ * How one completion call ended: "dropped" is final without a message (nothing to send, or
+ * Telegram refused it for good); "stopped" and "unsent" leave it for a later attempt.
+ */
+type CallOutcome = "sent" | "dropped" | "stopped" | "unsent";
+
+/** A record that remembers nothing (a delivery nobody resumes). */
+export function unrecordedDelivery(): DeliveryRecord {
+  const sent = new Set<string>();
+  return {
+    sent,
+    mark: (step) => {
+      sent.add(step);
+      return Promise.resolve();
+    },
+  };
+}
+
 /** What {@linkcode FinalMessages} needs. */
 export interface FinalMessagesDeps {
   api: ChatApi;
@@ -51,10 +81,10 @@ export class FinalMessages {
   }
 
   /** Edits the status message to the job's final state (no buttons). */
-  async editFinalStatus(line: ChatLine, job: Job, messageId: number): Promise<void> {
-    if (line.unreachable(job.id)) return;
+  async editFinalStatus(line: ChatLine, job: Job, messageId: number): Promise<CallOutcome> {
+    if (line.unreachable(job.id)) return "dropped";
     const text = renderStatus(job, { now: this.#deps.now() }).text;
-    await this.#finalCall(
+    return await this.#finalCall(
       line,
       "final status edit",
       job,
@@ -62,13 +92,41 @@ export class FinalMessages {
     );
   }
 
-  /** The final status, the summary and the audio of a small single track. */
-  async deliver(line: ChatLine, job: Job): Promise<void> {
+  /**
+   * The final status, the summary and the audio of a small single track, each unless `record`
+   * has it as sent already. Stops at the first message that could not be sent for now.
+   */
+  async deliver(
+    line: ChatLine,
+    job: Job,
+    record: DeliveryRecord = unrecordedDelivery(),
+  ): Promise<DeliveryOutcome> {
     const messageId = job.statusMessageId;
-    if (messageId !== undefined) await this.editFinalStatus(line, job, messageId);
+    const steps: [string, () => Promise<CallOutcome>][] = [
+      [
+        "status",
+        () =>
+          messageId === undefined
+            ? Promise.resolve("dropped")
+            : this.editFinalStatus(line, job, messageId),
+      ],
+      ["summary", () => this.#sendSummary(line, job)],
+      ["audio", () => this.#maybeSendAudio(line, job)],
+    ];
+    for (const [step, send] of steps) {
+      if (record.sent.has(step)) continue;
+      const outcome = await send();
+      if (outcome === "stopped" || outcome === "unsent") return "postponed";
+      await record.mark(step);
+    }
+    return "delivered";
+  }
+
+  async #sendSummary(line: ChatLine, job: Job): Promise<CallOutcome> {
+    const messageId = job.statusMessageId;
     const links = job.state === "succeeded" ? await this.#links(job) : [];
     const summary = renderSummary(job, { links, now: this.#deps.now() });
-    const sent = await this.#finalCall(
+    const outcome = await this.#finalCall(
       line,
       "summary",
       job,
@@ -80,8 +138,10 @@ export class FinalMessages {
             : undefined,
         }),
     );
-    if (sent) this.#deps.logger.debug("job summary sent", { job_id: job.id, chat_id: line.chatId });
-    await this.#maybeSendAudio(line, job);
+    if (outcome === "sent") {
+      this.#deps.logger.debug("job summary sent", { job_id: job.id, chat_id: line.chatId });
+    }
+    return outcome;
   }
 
   /** Runs a completion call with retries on flood waits and transient errors. */
@@ -90,33 +150,38 @@ export class FinalMessages {
     what: string,
     job: Job,
     call: () => Promise<unknown>,
-  ): Promise<boolean> {
+  ): Promise<CallOutcome> {
     for (let attempt = 1; attempt <= FINAL_ATTEMPTS; attempt++) {
       if (!(await line.waitTurn())) {
-        this.#deps.logger.warn(`${what} skipped: shutting down`, { job_id: job.id });
-        return false;
+        this.#deps.logger.warn(`${what} postponed: shutting down`, { job_id: job.id });
+        return "stopped";
       }
       try {
         await line.call(call);
-        return true;
+        return "sent";
       } catch (error) {
         const failure = classify(error);
-        if (failure === "not_modified") return true;
+        if (failure === "not_modified") return "sent";
         const props = {
           job_id: job.id,
           chat_id: line.chatId,
           attempt,
           error: describeFailure(error),
         };
-        if ((failure === "flood" || failure === "transient") && attempt < FINAL_ATTEMPTS) {
+        const passing = failure === "flood" || failure === "transient";
+        if (passing && attempt < FINAL_ATTEMPTS) {
           this.#deps.logger.info(`${what} failed; retrying`, props);
           continue;
         }
+        if (passing) {
+          this.#deps.logger.warn(`${what} failed; it is sent again later`, props);
+          return "unsent";
+        }
         this.#deps.logger.warn(`${what} failed`, props);
-        return false;
+        return "dropped";
       }
     }
-    return false;
+    return "unsent";
   }
 
   async #links(job: Job): Promise<FileLink[]> {
@@ -131,9 +196,9 @@ export class FinalMessages {
     }
   }
 
-  async #maybeSendAudio(line: ChatLine, job: Job): Promise<void> {
+  async #maybeSendAudio(line: ChatLine, job: Job): Promise<CallOutcome> {
     const file = uploadableTrack(job, this.#deps.uploadLimitBytes);
-    if (file === undefined) return;
+    if (file === undefined) return "dropped";
     let path: string;
     try {
       path = await this.#deps.openFile(job, file.name);
@@ -142,9 +207,9 @@ export class FinalMessages {
         job_id: job.id,
         error: describeFailure(error),
       });
-      return;
+      return "dropped";
     }
-    await this.#finalCall(
+    return await this.#finalCall(
       line,
       "audio upload",
       job,

@@ -15,11 +15,17 @@
  * @module
  */
 import { isFinal, type Job } from "../jobs/model.ts";
-import type { JobObserver } from "../jobs/service.ts";
+import type { DeliveryLog, JobObserver } from "../jobs/service.ts";
 import type { Log } from "../log/logger.ts";
 import { sleep as realSleep } from "../runtime/sleep.ts";
 import type { ChatApi } from "./chat_api.ts";
-import { type ChatLine, FinalMessages } from "./final_messages.ts";
+import {
+  type ChatLine,
+  type DeliveryOutcome,
+  type DeliveryRecord,
+  FinalMessages,
+  unrecordedDelivery,
+} from "./final_messages.ts";
 import { ChatGate, classify, describeFailure } from "./pacing.ts";
 import { renderStatus } from "./status.ts";
 import type { FileLink } from "./summary.ts";
@@ -52,6 +58,11 @@ export interface ChatUpdaterDeps {
   /** 1-based queue position of a queued job. */
   positionOf?: (jobId: string) => Promise<number | undefined>;
   logger: Log;
+  /**
+   * The outbox: what finished jobs still owe their chats. Without it, deliveries are not
+   * recorded (and not resumed after a restart).
+   */
+  outbox?: DeliveryLog;
   /** Injectable for tests; default uses `setTimeout`. */
   sleep?: Sleep;
 }
@@ -131,28 +142,34 @@ export class ChatUpdater implements JobObserver {
       return;
     }
     const chat = this.#chat(job.chatId);
-    chat.finals.push(() => this.#final.editFinalStatus(chat.line, job, messageId));
+    chat.finals.push(async () => {
+      await this.#final.editFinalStatus(chat.line, job, messageId);
+    });
     this.#kick(chat);
   }
 
   /**
    * Shows the final state: edits the status message, sends the summary (and the audio of a
-   * small single track). Resolves when done, or when {@linkcode close} gives up waiting for a
-   * flood wait. Never rejects.
+   * small single track), each recorded in the outbox once sent. Resolves when done, or when
+   * {@linkcode close} gives up waiting for a flood wait (the rest stays in the outbox). Never
+   * rejects.
    */
-  onFinished(finished: Job): Promise<void> {
+  async onFinished(finished: Job): Promise<void> {
     remember(this.#finished, finished.id);
     if (this.#abort.signal.aborted) {
       this.#deps.logger.warn("job finished after the chat updater closed", { job_id: finished.id });
-      return Promise.resolve();
+      return;
     }
     const job = this.#withMessageId(finished);
     const chat = this.#chat(job.chatId);
     chat.pending.delete(job.id);
-    return new Promise((resolve) => {
+    const record = await this.#beginDelivery(job);
+    if (record === null) return;
+    await new Promise<void>((resolve) => {
       chat.finals.push(async () => {
         try {
-          await this.#final.deliver(chat.line, job);
+          const outcome = await this.#final.deliver(chat.line, job, record);
+          await this.#endDelivery(job, outcome);
         } catch (error) {
           this.#deps.logger.error("sending the job summary failed", {
             job_id: job.id,
@@ -167,6 +184,25 @@ export class ChatUpdater implements JobObserver {
       });
       this.#kick(chat);
     });
+  }
+
+  /** The outbox's record of the job's delivery; null when nothing is owed or another has it. */
+  async #beginDelivery(job: Job): Promise<DeliveryRecord | null> {
+    const outbox = this.#deps.outbox;
+    if (outbox === undefined) return unrecordedDelivery();
+    const sent = await outbox.begin(job.id);
+    if (sent === null) {
+      this.#deps.logger.debug("job messages already sent", { job_id: job.id });
+      return null;
+    }
+    return { sent, mark: (step) => outbox.sent(job.id, step) };
+  }
+
+  async #endDelivery(job: Job, outcome: DeliveryOutcome): Promise<void> {
+    const outbox = this.#deps.outbox;
+    if (outbox === undefined) return;
+    if (outcome === "delivered") await outbox.delivered(job.id);
+    else await outbox.postpone(job.id);
   }
 
   /** Stops all waiting: pending edits are dropped, waiting completions give up. */

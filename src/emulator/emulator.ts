@@ -88,6 +88,8 @@ export class TelegramEmulator {
 
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #abort = new AbortController();
+  /** Aborted when closing starts: held calls let go. */
+  readonly #closing = new AbortController();
   readonly #now: () => number;
   readonly #limits: UploadLimits;
   readonly #telegram: SimulatedTelegram;
@@ -131,7 +133,7 @@ export class TelegramEmulator {
       emit: (event) => this.#emit(event),
       onPollWait: () => this.#checkWaiters(),
       onWebhookReply: async (method, params) => {
-        await this.#process(this.#telegram.canonical(method), params, this.#now());
+        await this.#process(this.#telegram.canonical(method), params, this.#now(), undefined);
       },
     });
     this.#server = Deno.serve({
@@ -366,6 +368,7 @@ export class TelegramEmulator {
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      this.#closing.abort();
       for (const wake of [...this.#sleeps]) wake();
       for (const waiter of [...this.#waiters]) {
         waiter.fail(new Error(this.#describeWait("the emulator was closed", undefined)));
@@ -407,13 +410,18 @@ export class TelegramEmulator {
       this.#record({ method, params, at, ok: false, ...errorFields(failure) });
       return json(401, failure.toBody());
     }
-    const outcome = await this.#process(method, params, at);
+    const outcome = await this.#process(method, params, at, request.signal);
     if (outcome.drop) return droppedResponse();
     return json(outcome.status, outcome.body);
   }
 
   /** Runs one call through faults, flood limits and the method; records it. */
-  async #process(method: string, params: Record<string, unknown>, at: number): Promise<Outcome> {
+  async #process(
+    method: string,
+    params: Record<string, unknown>,
+    at: number,
+    clientGone: AbortSignal | undefined,
+  ): Promise<Outcome> {
     const handler = this.#telegram.method(method);
     if (handler === undefined) {
       const failure = new BotApiError(404, "Not Found");
@@ -434,6 +442,11 @@ export class TelegramEmulator {
         return { status: early.errorCode, body: early.toBody(), drop: false };
       }
       if (fault.kind === "delay") await this.#sleep(fault.delayMs ?? 1000);
+      if (fault.kind === "hold") {
+        await this.#held(clientGone);
+        this.#record({ method, params, at, ok: false, fault: fault.kind });
+        return { status: 0, body: {}, drop: true };
+      }
       dropResponse = fault.kind === "drop_response";
     }
     const faultField: { fault?: FaultKind } = fault ? { fault: fault.kind } : {};
@@ -450,6 +463,14 @@ export class TelegramEmulator {
       this.#record({ method, params, at, ok: false, ...errorFields(failure), ...faultField });
       return { status: failure.errorCode, body: failure.toBody(), drop: dropResponse };
     }
+  }
+
+  /** Waits until the caller hangs up or the emulator closes (a "hold" fault: the call never runs). */
+  #held(clientGone: AbortSignal | undefined): Promise<void> {
+    const signals = [this.#closing.signal, ...(clientGone ? [clientGone] : [])];
+    const any = AbortSignal.any(signals);
+    if (any.aborted) return Promise.resolve();
+    return new Promise((resolve) => any.addEventListener("abort", () => resolve(), { once: true }));
   }
 
   #earlyFault(fault: FaultRule): BotApiError | "drop" | undefined {

@@ -261,7 +261,7 @@ export interface RecordedFile {
 }
 
 /** Fault kinds the emulator can inject. */
-export type FaultKind = "429" | "500" | "drop" | "drop_response" | "delay";
+export type FaultKind = "429" | "500" | "drop" | "drop_response" | "delay" | "hold";
 
 /** One Bot API request the bot made. */
 export interface RecordedCall {
@@ -314,7 +314,9 @@ export interface FaultRule {
   /**
    * "429": Too Many Requests with `retryAfter`; "500": Internal Server Error; "drop": the
    * connection is cut before the call runs; "drop_response": the call runs but its answer is cut
-   * (the bot cannot tell whether it happened); "delay": the call runs after `delayMs`.
+   * (the bot cannot tell whether it happened); "delay": the call runs after `delayMs`; "hold":
+   * the call is held unanswered and never runs, until the caller hangs up (or the emulator
+   * closes): a Telegram that stopped answering at that very moment.
    */
   kind: FaultKind;
   /** retry_after seconds for "429" (default 1). */

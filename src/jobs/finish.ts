@@ -18,6 +18,8 @@ export interface FinishDeps {
   kv: Deno.Kv;
   timings: JobTimings;
   now: () => number;
+  /** This instance's id: it tells the chat about the jobs it finishes. */
+  instanceId: string;
 }
 
 /** The run whose end is stored: its job, the lease it holds and its latest progress. */
@@ -67,6 +69,7 @@ export function storeFinal(
       entry,
       final: job,
       leaseVersionstamp: run.leaseVersionstamp,
+      deliverer: deps.instanceId,
       now,
       timings: deps.timings,
     });

@@ -212,6 +212,7 @@ export class KvJobService implements JobService {
           entry,
           final,
           leaseVersionstamp: null,
+          deliverer: this.#deps.worker?.instanceId ?? "",
           now,
           timings: this.#timings,
         });

@@ -37,6 +37,8 @@ export interface RecoveryDeps {
   logger: Log;
   downloadsDir: string;
   now: number;
+  /** This instance's id: it tells the chat about the jobs it fails or cancels. */
+  owner: string;
   /**
    * Whether a live lease belongs to a worker known to be gone (e.g. this instance's own id from
    * before a restart). Such leases are treated as expired.
@@ -94,6 +96,7 @@ export async function recoverInterrupted(deps: RecoveryDeps): Promise<RecoveryRe
         entry,
         final,
         leaseVersionstamp: leaseEntry.versionstamp,
+        deliverer: deps.owner,
         now,
         timings: deps.timings,
       });

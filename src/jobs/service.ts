@@ -71,10 +71,31 @@ export interface JobObserver {
 
 /** What the service needs from the worker of this instance (implemented by `JobWorker`). */
 export interface LocalJobRunner {
+  /** The instance's id, as written in its leases and outbox claims. */
+  readonly instanceId: string;
   /** A job was queued: look at the queue now instead of at the next poll. */
   wake(): void;
   /** Stops the job if it runs in this instance; false when it does not. */
   abortLocal(jobId: string): boolean;
   /** A queued job was cancelled (never ran here): remove its files and tell the observer. */
   reportCancelled(job: Job): Promise<void>;
+}
+
+/**
+ * The record of what finished jobs still owe their chats (the outbox, `src/jobs/outbox.ts`), as
+ * the chat side uses it: a delivery begins, records each message once sent, and ends delivered or
+ * postponed for a later attempt.
+ */
+export interface DeliveryLog {
+  /**
+   * Claims the job's delivery for this instance and returns the messages already sent; null when
+   * nothing is owed (delivered already) or another instance is delivering it.
+   */
+  begin(jobId: string): Promise<ReadonlySet<string> | null>;
+  /** Records one message as sent (Telegram confirmed it, or refused it for good). */
+  sent(jobId: string, step: string): Promise<void>;
+  /** Everything was sent: the entry goes. */
+  delivered(jobId: string): Promise<void>;
+  /** Delivery stopped (shutdown, Telegram unreachable): any instance may try again soon. */
+  postpone(jobId: string): Promise<void>;
 }

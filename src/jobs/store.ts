@@ -12,6 +12,7 @@ import {
   jobKey,
   jobRecentKey,
   leaseKey,
+  outboxKey,
   queueKey,
   runningKey,
 } from "../kv/keys.ts";
@@ -19,6 +20,7 @@ import type { Config } from "../config/schema.ts";
 import { retryCas } from "../kv/cas.ts";
 import { isJobId } from "./ids.ts";
 import { isFinal, type Job, jobSchema } from "./model.ts";
+import { newOutboxEntry } from "./outbox_entry.ts";
 
 /** A job as read, with the versionstamp to check when writing it back. */
 export interface JobEntry {
@@ -148,6 +150,8 @@ export interface FinalWrite {
    * is not checked. It is deleted either way.
    */
   leaseVersionstamp?: string | null;
+  /** The instance that tells the chat (it holds the outbox entry's first claim). */
+  deliverer: string;
   now: number;
   timings: JobTimings;
 }
@@ -155,7 +159,8 @@ export interface FinalWrite {
 /**
  * Stores a job's final state and updates every index in one atomic operation: the record and its
  * history entries get the retention expiry; queue, running, lease and active entries go; the
- * dedupe entry stays (for the dedupe window) only for a succeeded job. Returns false on conflict.
+ * dedupe entry stays (for the dedupe window) only for a succeeded job; the outbox entry for what
+ * the chat is still owed is written too. Returns false on conflict.
  */
 export async function commitFinal(kv: Deno.Kv, write: FinalWrite): Promise<boolean> {
   const { entry, final, now, timings } = write;
@@ -173,6 +178,11 @@ export async function commitFinal(kv: Deno.Kv, write: FinalWrite): Promise<boole
     .delete(runningKey(job.id))
     .delete(leaseKey(job.id))
     .delete(activeKey(job.userId, job.id));
+  const outbox = newOutboxEntry(final, {
+    owner: write.deliverer,
+    expiresAt: now + timings.leaseMs,
+  });
+  op.set(outboxKey(job.id), outbox.value, { expireIn: outbox.expireIn });
   if (write.leaseVersionstamp !== undefined) {
     op.check({ key: leaseKey(job.id), versionstamp: write.leaseVersionstamp });
   }

@@ -32,6 +32,13 @@ export interface JobWorkerDeps extends Omit<RunDeps, "now" | "instanceId" | "onD
   sweepIntervalMs?: number;
   /** Whether the downloads' disk has room: without it, queued jobs wait. */
   hasSpace?: () => Promise<{ ok: boolean }>;
+  /**
+   * Finished jobs whose messages nobody is sending (their instance died or gave up for now),
+   * claimed for this instance; each recovery pass hands them to the observer again.
+   */
+  undelivered?: () => Promise<Job[]>;
+  /** Instance ids known to be gone (an earlier run on this data directory): their leases are dead. */
+  deadOwners?: readonly string[];
 }
 
 const DEFAULT_POLL_MS = 500;
@@ -181,8 +188,15 @@ export class JobWorker implements LocalJobRunner {
       logger: this.#deps.logger,
       downloadsDir: this.#deps.downloadsDir,
       now: this.#runDeps.now(),
-      isDeadOwner: (lease) => lease.owner === this.instanceId && !this.#runs.has(lease.jobId),
+      owner: this.instanceId,
+      isDeadOwner: (lease) =>
+        (lease.owner === this.instanceId && !this.#runs.has(lease.jobId)) ||
+        (this.#deps.deadOwners?.includes(lease.owner) ?? false),
     });
+    for (const job of await this.#deps.undelivered?.() ?? []) {
+      this.#deps.logger.info("sending the messages of a finished job again", { job_id: job.id });
+      void this.#observer.onFinished(job);
+    }
   }
 
   async #sweep(): Promise<void> {

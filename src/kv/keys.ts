@@ -17,9 +17,10 @@
  * | `["dlbot", "lease", <jobId>]` | `{ jobId, owner, expiresAt }`: a worker's expiring claim on a running job |
  * | `["dlbot", "meta", "queue_clock"]` | `{ lastCreatedAt }`: makes `createdAt` unique and increasing; guards submits |
  * | `["dlbot", "meta", "lease_clock"]` | claim counter: serialises claims so `max_concurrent` holds |
- * | `["dlbot", "meta", "instance"]` | `{ owner, pid, host, expiresAt }`: the process using a local data dir (`src/app/instance_lock.ts`) |
+ * | `["dlbot", "meta", "instance"]` | `{ owner, pid, host, expiresAt }`: the process using a local data dir, kept (expired) after it stopped (`src/app/instance_lock.ts`) |
  * | `["dlbot", "admin_alert", <kind>]` | `{ at }`: an admin alert of this kind went out (expires after an hour) |
  * | `["dlbot", "meta", "spotify_cooldown"]` | `{ until }`: Spotify asked for a long pause; no job starts before `until` |
+ * | `["dlbot", "outbox", <jobId>]` | what a finished job still owes its chat and who is sending it (`src/jobs/outbox.ts`); written with the final state |
  *
  * `createdAt` is unique across the store (see `queue_clock`), so ordering by it is FIFO order.
  *
@@ -132,4 +133,14 @@ export function instanceLockKey(): Deno.KvKey {
 /** The last admin alert of a kind (its expiry is the quiet time). */
 export function adminAlertKey(kind: string): Deno.KvKey {
   return [PREFIX, "admin_alert", kind];
+}
+
+/** What a finished job still owes its chat (the outbox), written with its final state. */
+export function outboxKey(jobId: string): Deno.KvKey {
+  return [PREFIX, "outbox", jobId];
+}
+
+/** Prefix of the outbox. */
+export function outboxPrefix(): Deno.KvKey {
+  return [PREFIX, "outbox"];
 }

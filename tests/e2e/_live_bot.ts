@@ -7,7 +7,7 @@
  */
 import { stringify } from "smol-toml";
 import { mainArgs } from "../_test_utils.ts";
-import { childEnv } from "../_fixtures.ts";
+import { ALICE, childEnv, FAKE_SPOTDL } from "../_fixtures.ts";
 
 /** Longest wait for anything a live process should do; a hang guard, not a timing assertion. */
 export const HANG_GUARD_MS = 30_000;
@@ -53,6 +53,26 @@ export interface LiveBot extends AsyncDisposable {
   kill(signal: Deno.Signal): void;
   /** Waits for the process to end (hang guard: {@linkcode HANG_GUARD_MS}, then SIGKILL and reject). */
   exited(): Promise<LiveExit>;
+}
+
+/**
+ * The environment of a production-like instance talking to `emulator`: Alice allowed, the fake
+ * spotDL, any free port; `overrides` replace or add variables.
+ */
+export function liveBotEnv(
+  emulator: { token: string; apiRoot: string },
+  dataDir: string,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    TELEGRAM_BOT_TOKEN: emulator.token,
+    TELEGRAM_API_ROOT: emulator.apiRoot,
+    TELEGRAM_ALLOWED_USER_IDS: String(ALICE.id),
+    DLBOT_DATA_DIR: dataDir,
+    DLBOT_HTTP_LISTEN: "127.0.0.1:0",
+    DLBOT_DOWNLOADER_COMMAND: FAKE_SPOTDL,
+    ...overrides,
+  };
 }
 
 /** A free TCP port on 127.0.0.1 (free when this returns; nothing keeps it reserved). */

@@ -6,8 +6,7 @@
 import { assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import { tempDir, withEmulator } from "../_test_utils.ts";
 import { assertCleanOutput, runCli } from "../cli/_spawn.ts";
-import { ALICE } from "./_harness.ts";
-import { freePort, type LiveBot, startLiveBot } from "./_live_bot.ts";
+import { freePort, type LiveBot, liveBotEnv, startLiveBot } from "./_live_bot.ts";
 import type { TelegramEmulator } from "../../src/emulator/mod.ts";
 import { FAKE_SPOTDL } from "../_fixtures.ts";
 
@@ -17,15 +16,11 @@ function botEnv(
   listen: string,
   downloader = FAKE_SPOTDL,
 ): Record<string, string> {
-  return {
-    TELEGRAM_BOT_TOKEN: emulator.token,
-    TELEGRAM_API_ROOT: emulator.apiRoot,
-    TELEGRAM_ALLOWED_USER_IDS: String(ALICE.id),
-    DLBOT_DATA_DIR: dataDir,
+  return liveBotEnv(emulator, dataDir, {
     DLBOT_HTTP_LISTEN: listen,
     DLBOT_DOWNLOADER_COMMAND: downloader,
     DLBOT_LOG_FORMAT: "json",
-  };
+  });
 }
 
 /** The readiness URL of a running bot, from the address it logged when it connected. */

@@ -11,12 +11,6 @@ import { ALICE, FAKE_SPOTDL, jobIdFrom, PLAYLIST, startTestBot, type TestBot } f
 import { readJob } from "../../src/jobs/store.ts";
 import { childEnv } from "../_fixtures.ts";
 
-/**
- * The restart comes this much later than the crash: past the dead instance's lease
- * (`jobs.lease_seconds` = 5), as when systemd brings the bot back after its restart delay.
- */
-const RESTART_DELAY_MS = 60_000;
-
 /** Everything one recovery scenario uses; `dispose()` removes all of it. */
 interface Scene {
   emulator: TelegramEmulator;
@@ -139,13 +133,16 @@ async function songsStored(s: Scene, jobId: string, done: number): Promise<void>
   }
 }
 
-/** Starts the app again, in this process, on the same data dir, with a working fake spotDL. */
+/**
+ * Starts the app again, in this process, on the same data dir, with a working fake spotDL, at
+ * once: the dead instance's lease has not run out, but the data directory's lock says whose it
+ * was and that its process is gone.
+ */
 function restart(s: Scene, maxAttempts: number, runsFile?: string): Promise<TestBot> {
   return startTestBot({
     emulator: s.emulator,
     downloaderEnv: runsFile ? { FAKE_SPOTDL_RUNSFILE: runsFile } : {},
     dataDir: s.dataDir,
-    now: () => Date.now() + RESTART_DELAY_MS,
     config: (base) => ({
       ...base,
       telegram: { ...base.telegram, allowed_user_ids: [ALICE.id] },

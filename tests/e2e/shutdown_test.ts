@@ -11,6 +11,7 @@ import {
   freePort,
   HANG_GUARD_MS,
   isProcessRunning,
+  liveBotEnv,
   type LiveExit,
   type LogRecord,
   nonLogLines,
@@ -20,18 +21,6 @@ import { TelegramEmulator } from "../../src/emulator/mod.ts";
 import { FAKE_SPOTDL } from "../_fixtures.ts";
 
 const RESTARTING = /The bot is restarting\. Please try again in a minute\./;
-
-/** Environment of a production-like instance talking to the emulator. */
-function botEnv(emulator: TelegramEmulator, dataDir: string): Record<string, string> {
-  return {
-    TELEGRAM_BOT_TOKEN: emulator.token,
-    TELEGRAM_API_ROOT: emulator.apiRoot,
-    TELEGRAM_ALLOWED_USER_IDS: String(ALICE.id),
-    DLBOT_DATA_DIR: dataDir,
-    DLBOT_HTTP_LISTEN: "127.0.0.1:0",
-    DLBOT_DOWNLOADER_COMMAND: FAKE_SPOTDL,
-  };
-}
 
 /** The config file: short grace periods, JSON logs, and the fake downloader's behaviour. */
 function botConfig(graceSeconds: number, downloaderEnv: Record<string, string>) {
@@ -60,7 +49,7 @@ Deno.test("SIGTERM drains: new downloads hear 'restarting', the running job is r
   const dataDir = dir.join("data");
   const pidfile = dir.join("spotdl.pid");
   await withEmulator(async (emulator) => {
-    const env = botEnv(emulator, dataDir);
+    const env = liveBotEnv(emulator, dataDir);
     let jobId: string;
     {
       await using bot = await startLiveBot({
@@ -136,7 +125,7 @@ Deno.test("a second SIGTERM during the drain exits at once with code 130", async
   await withEmulator(async (emulator) => {
     await using bot = await startLiveBot({
       dir: dir.path,
-      env: botEnv(emulator, dir.join("data")),
+      env: liveBotEnv(emulator, dir.join("data")),
       // A grace far longer than the hang guard: only the second signal can end the process in time.
       config: botConfig(600, { FAKE_SPOTDL_MODE: "hang", FAKE_SPOTDL_PIDFILE: pidfile }),
     });
@@ -220,7 +209,7 @@ Deno.test("SIGTERM while Telegram is gone and a job's summary is pending still e
   try {
     await using bot = await startLiveBot({
       dir: dir.path,
-      env: botEnv(emulator, dir.join("data")),
+      env: liveBotEnv(emulator, dir.join("data")),
       config: botConfig(1, { FAKE_SPOTDL_TRACKS: "2", FAKE_SPOTDL_DELAY: "0.3" }),
     });
     await bot.waitForLog("connected to Telegram");
@@ -245,7 +234,7 @@ Deno.test("SIGTERM while Telegram is gone and a job's summary is pending still e
 Deno.test("a second bot on the same data directory is refused at start-up with one clear line", async () => {
   await using dir = await tempDir();
   await withEmulator(async (emulator) => {
-    const env = botEnv(emulator, dir.join("data"));
+    const env = liveBotEnv(emulator, dir.join("data"));
     await using first = await startLiveBot({ dir: dir.path, env, config: botConfig(1, {}) });
     await first.waitForLog("connected to Telegram");
     await using second = await startLiveBot({ dir: dir.path, env, config: botConfig(1, {}) });

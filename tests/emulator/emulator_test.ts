@@ -192,6 +192,32 @@ Deno.test("injected 500s, dropped connections and lost answers look like real ne
   });
 });
 
+Deno.test("a held call never runs and lets go when the caller hangs up", async () => {
+  await withEmulator(async (emulator) => {
+    emulator.sendText(ALICE, "hi");
+    emulator.injectFaults({ method: "sendMessage", kind: "hold", times: 1 });
+    const hangUp = new AbortController();
+    const held = fetch(`${emulator.apiRoot}/bot${emulator.token}/sendMessage`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ chat_id: ALICE.id, text: "held" }),
+      signal: hangUp.signal,
+    }).catch((error) => error);
+    await emulator.waitFor(() => emulator.stats.injectedFaults === 1 || undefined, {
+      intervalMs: 5,
+    });
+    hangUp.abort();
+    assert((await held) instanceof Error, "the caller got no answer");
+    await emulator.waitFor(() => emulator.callsTo("sendMessage").length === 1 || undefined, {
+      intervalMs: 5,
+      message: "the held call is recorded once the caller hung up",
+    });
+    assertEquals(emulator.callsTo("sendMessage")[0]?.fault, "hold");
+    await botFor(emulator).api.sendMessage(ALICE.id, "after");
+    assertEquals(emulator.botMessages(ALICE.id).map((m) => m.text), ["after"]);
+  });
+});
+
 Deno.test("probabilistic faults hit the same calls for the same seed", async () => {
   const hits = async () =>
     await withEmulator(async (emulator) => {

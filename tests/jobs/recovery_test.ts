@@ -142,6 +142,7 @@ Deno.test("recovery leaves a job alone while another instance's lease is live", 
         observer: new RecordingObserver(),
         logger: new RecordingLogger(),
         downloadsDir: store.downloadsDir,
+        owner: "recovering-instance",
       };
       const early = await recoverInterrupted({ ...deps, now: claimedAt + LEASE_MS - 1 });
       assertEquals(early, { requeued: [], failed: [], cancelled: [] });

@@ -1,0 +1,95 @@
+/**
+ * What a finished job owes its chat survives the bot: the real `dlbot run` process is killed
+ * (SIGKILL) the moment its summary is on the way, or stopped while Telegram cannot be reached,
+ * and the next start on the same data directory sends what is left, once.
+ */
+import { assertEquals, assertStringIncludes } from "../_assert.ts";
+import { tempDir } from "../_test_utils.ts";
+import { ALICE, PLAYLIST } from "./_harness.ts";
+import { type LiveBot, liveBotEnv, startLiveBot } from "./_live_bot.ts";
+import { type ChatMessage, TelegramEmulator } from "../../src/emulator/mod.ts";
+
+const CONFIG = {
+  downloader: {
+    kill_grace_seconds: 1,
+    env: { FAKE_SPOTDL_TRACKS: "2", FAKE_SPOTDL_DELAY: "0.3" },
+  },
+  shutdown: { grace_seconds: 1 },
+  log: { format: "json", level: "info" },
+};
+
+/** Starts Alice's playlist download and returns its status message. */
+async function startDownload(emulator: TelegramEmulator, bot: LiveBot): Promise<ChatMessage> {
+  await bot.waitForLog("connected to Telegram");
+  emulator.sendText(ALICE, `/download ${PLAYLIST}`);
+  return await emulator.waitForBotMessage(ALICE.id, /Downloading/, { timeoutMs: 20_000 });
+}
+
+/** Alice's summaries (the bot's messages that reply to the status message). */
+function summaries(emulator: TelegramEmulator, status: ChatMessage): ChatMessage[] {
+  return emulator.botMessages(ALICE.id).filter((m) => m.messageId > status.messageId);
+}
+
+/** Stops a bot cleanly once it told the chat everything, so nothing more can arrive. */
+async function stopWhenDelivered(bot: LiveBot): Promise<void> {
+  await bot.waitForLog("sending the messages of a finished job again");
+  await bot.waitForLog("job summary sent");
+  bot.kill("SIGTERM");
+  await bot.exited();
+}
+
+Deno.test("a bot killed as a job's summary leaves sends it once after the restart", async () => {
+  await using dir = await tempDir();
+  await using emulator = await TelegramEmulator.start();
+  const env = liveBotEnv(emulator, dir.join("data"));
+  const config = { ...CONFIG, log: { format: "json", level: "debug" } };
+
+  const first = await startLiveBot({ dir: dir.path, env, config });
+  const status = await startDownload(emulator, first);
+  emulator.injectFaults({ method: "sendMessage", kind: "hold", times: 1 });
+  await emulator.waitFor(() => emulator.stats.injectedFaults === 1 || undefined, {
+    intervalMs: 20,
+    timeoutMs: 20_000,
+    message: "the summary is on its way",
+  });
+  first.kill("SIGKILL");
+  await first.exited();
+  assertEquals(summaries(emulator, status), [], "the killed bot sent no summary");
+
+  const second = await startLiveBot({ dir: dir.path, env, config });
+  const summary = await emulator.waitForBotMessage(ALICE.id, /✅/, {
+    after: status.messageId,
+    timeoutMs: 20_000,
+  });
+  assertStringIncludes(summary.text ?? "", "2 downloaded");
+  await stopWhenDelivered(second);
+  assertEquals(summaries(emulator, status).length, 1, "one summary, not two");
+  const shown = emulator.chat(ALICE.id).find((m) => m.messageId === status.messageId);
+  assertStringIncludes(shown?.text ?? "", "✅ Finished");
+  assertEquals(shown?.replyMarkup, undefined, "no Cancel button is left on the status message");
+});
+
+Deno.test("a summary Telegram could not take before a shutdown is sent by the next start", async () => {
+  await using dir = await tempDir();
+  await using emulator = await TelegramEmulator.start();
+  const env = liveBotEnv(emulator, dir.join("data"));
+  const config = { ...CONFIG, log: { format: "json", level: "debug" } };
+
+  const first = await startLiveBot({ dir: dir.path, env, config });
+  const status = await startDownload(emulator, first);
+  emulator.injectFaults({ kind: "drop" });
+  await first.waitForLog("job finished");
+  first.kill("SIGTERM");
+  assertEquals((await first.exited()).code, 0);
+  assertEquals(summaries(emulator, status), [], "Telegram got nothing while it was gone");
+
+  emulator.clearFaults();
+  const second = await startLiveBot({ dir: dir.path, env, config });
+  const summary = await emulator.waitForBotMessage(ALICE.id, /✅/, {
+    after: status.messageId,
+    timeoutMs: 20_000,
+  });
+  assertStringIncludes(summary.text ?? "", "2 downloaded");
+  await stopWhenDelivered(second);
+  assertEquals(summaries(emulator, status).length, 1, "one summary, not two");
+});
