@@ -103,10 +103,15 @@ export async function takeInstanceLock(
     previousOwner,
     async release() {
       clearInterval(timer);
-      const entry = await kv.get(instanceLockKey());
-      const held = lockSchema.safeParse(entry.value);
-      if (held.success && held.data.owner === mine.owner) {
-        await kv.atomic().check(entry).set(instanceLockKey(), { ...mine, expiresAt: 0 }).commit();
+      try {
+        const entry = await kv.get(instanceLockKey());
+        const held = lockSchema.safeParse(entry.value);
+        if (held.success && held.data.owner === mine.owner) {
+          await kv.atomic().check(entry).set(instanceLockKey(), { ...mine, expiresAt: 0 })
+            .commit();
+        }
+      } catch {
+        // A full disk or a closing store: the lock runs out by itself within 30 s.
       }
     },
   };

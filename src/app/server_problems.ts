@@ -35,6 +35,15 @@ export function adminProblems(alerts: AdminAlerts): {
         );
         return;
       }
+      if (error.code === "disk_full") {
+        await alerts.alert(
+          "disk_low",
+          "the downloads' disk filled up during a download; it was stopped and its files " +
+            "removed. Free some space (lower jobs.retention_days), and set storage.min_free_mb " +
+            "above the size of the largest download.",
+        );
+        return;
+      }
       const now = Date.now();
       failures.push(now);
       while (failures.length > 0 && (failures[0] ?? now) < now - FAILURE_WINDOW_MS) {

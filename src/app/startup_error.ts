@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isStoreFull } from "../kv/cas.ts";
 import { errorText } from "../runtime/error_text.ts";
 
 /** The bot cannot start; `message` names the path or address and the remedy. */
@@ -27,6 +28,8 @@ export async function openKvStore(path: string): Promise<Deno.Kv> {
       ? "the bot's user must be able to write it and its directory"
       : /directory/i.test(reason)
       ? "the path must be a file (storage.kv_path), not a directory"
+      : isStoreFull(error)
+      ? "is its disk full? free some space; the bot starts once the store can write"
       : "check storage.kv_path / storage.data_dir";
     throw new StartupError(`cannot open the KV store at ${path}: ${reason} (${remedy})`, {
       cause: error,

@@ -53,6 +53,7 @@ const WHAT_TO_TRY: Record<Exclude<JobError["code"], "needs_confirmation">, strin
   ffmpeg_missing: "Try again later, once the admin has installed ffmpeg.",
   youtube_blocked: "Try again later.",
   network: "Try again in a few minutes.",
+  disk_full: "Send the link again with /download in a while.",
   no_results: "Check the link, or try another track.",
   interrupted: "Send the link again with /download.",
   cancelled: "Send the link again with /download to start over.",

@@ -6,10 +6,35 @@
  * @module
  */
 import { formatSeconds } from "../runtime/duration.ts";
+import type { DownloaderEvent } from "../downloader/events.ts";
 import type { Job, JobError } from "./model.ts";
 
 /** The error stored on a cancelled job. */
 export const CANCELLED_ERROR: JobError = { code: "cancelled", userMessage: "Cancelled." };
+
+/** Whether a downloader's error text says the disk is full (ENOSPC, Python's errno 28). */
+export function isDiskFull(text: string): boolean {
+  return /\[Errno 28\]|No space left on device|ENOSPC/i.test(text);
+}
+
+/** The downloader's error line when it says the disk is full; undefined for any other event. */
+export function diskFullLine(event: DownloaderEvent): string | undefined {
+  if (event.type !== "error" && event.type !== "song_error" && event.type !== "fatal") {
+    return undefined;
+  }
+  const line = `${event.errorClass}: ${event.message}`;
+  return isDiskFull(line) ? line : undefined;
+}
+
+/** The disk filled up during the run: it was stopped and its files removed. */
+export function diskFullError(detail: string): JobError {
+  return {
+    code: "disk_full",
+    userMessage: "The server ran out of disk space during this download, so it was stopped " +
+      "and its files removed. The admins have been told; please try again later.",
+    detail,
+  };
+}
 
 /** The error stored on a job that was interrupted too often. */
 export const INTERRUPTED_ERROR: JobError = {
@@ -77,6 +102,7 @@ export function downloaderFailedError(exitCode: number, detail: string): JobErro
 /** How a whole run failed, from the last line of the downloader's traceback. */
 export function fatalError(errorClass: string, message: string, detail: string): JobError {
   const text = `${errorClass}: ${message}`;
+  if (isDiskFull(text)) return diskFullError(detail);
   if (/ffmpeg/i.test(errorClass) && /not installed|not found/i.test(message)) {
     return {
       code: "ffmpeg_missing",
@@ -182,6 +208,7 @@ export function isServerFailure(code: JobError["code"]): boolean {
     "spotify_forbidden",
     "youtube_blocked",
     "network",
+    "disk_full",
     "timeout",
     "interrupted",
   ].includes(code);

@@ -21,7 +21,7 @@ import { isFinal, type Job } from "./model.ts";
 import { liveLeases, queuePosition, queuePositions, spotifyPausedUntil } from "./queue.ts";
 import { CANCELLED_ERROR } from "./errors.ts";
 import type { JobService, JobView, LocalJobRunner, Requester, SubmitResult } from "./service.ts";
-import { retryCas } from "../kv/cas.ts";
+import { isStoreFull, retryCas } from "../kv/cas.ts";
 import {
   commitFinal,
   isExpired,
@@ -82,13 +82,13 @@ export class KvJobService implements JobService {
     if (this.#deps.isDraining?.()) throw new ShuttingDownError();
     const space = await this.#deps.hasSpace?.();
     if (space && !space.ok) throw new OutOfSpaceError(space.freeBytes ?? 0);
-    const result = await retryCas(
+    const result = await outOfSpaceWhenFull(retryCas(
       "submit",
       () =>
         this.#trySubmit({ ...request, confirmed: false }, {
           reuse: (job, now) => this.#reusable(job, now),
         }),
-    );
+    ));
     if (result.created) this.#deps.worker?.wake();
     return result;
   }
@@ -298,4 +298,14 @@ export class KvJobService implements JobService {
 /** User input echoed in an error, shortened. */
 function echo(text: string): string {
   return text.length > MAX_ECHOED_ID ? `${text.slice(0, MAX_ECHOED_ID)}…` : text;
+}
+
+/** A store whose disk is full is the server being out of space, as the user hears it. */
+async function outOfSpaceWhenFull<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (isStoreFull(error)) throw new OutOfSpaceError(0);
+    throw error;
+  }
 }

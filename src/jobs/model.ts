@@ -98,6 +98,8 @@ export const jobErrorSchema = z.object({
     "ffmpeg_missing",
     "youtube_blocked",
     "network",
+    /** The downloads' disk filled up during the run (ENOSPC). */
+    "disk_full",
     "no_results",
     "interrupted",
     "cancelled",

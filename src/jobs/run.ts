@@ -18,6 +18,7 @@ import {
   isServerFailure,
   noResultsError,
 } from "./errors.ts";
+import { diskFullLine } from "./errors.ts";
 import { jobOutputDir, removeJobFiles, removeOutputDir } from "./files.ts";
 import { keepCompleteSongs } from "../downloader/output_files.ts";
 import { requeueStopped, stillLeased, storeFinal } from "./finish.ts";
@@ -184,6 +185,15 @@ export class JobRun {
       this.abort("needs_confirmation");
     }
     if (event.type === "fatal") this.#facts.fatal = event;
+    const full = diskFullLine(event);
+    if (full !== undefined && this.#facts.diskFull === undefined) {
+      this.#facts.diskFull = full;
+      this.#deps.logger.warn("the downloads' disk is full; stopping the download", {
+        job_id: this.job.id,
+        line: full,
+      });
+      this.abort("disk_full");
+    }
     let next = applyEvent(this.#progress, event);
     if (event.type === "rate_limit") next = this.#spotifyWait(next, event.retryAfterSeconds);
     else if (next.waitingUntil !== undefined && event.type !== "complete") {
@@ -313,6 +323,9 @@ export class JobRun {
   async #finish(verdict: Verdict, result: JobResult | undefined): Promise<void> {
     const deps = this.#deps;
     const id = this.job.id;
+    // On a full disk the store itself needs the space the partial files take.
+    const diskFull = verdict.error?.code === "disk_full";
+    if (diskFull) await removeJobFiles(deps.downloadsDir, id, deps.logger);
     const final = await storeFinal(deps, this.#held, verdict, result);
     if (final === null) {
       deps.logger.warn("a job's outcome was not stored: another worker took it over", {
@@ -320,7 +333,9 @@ export class JobRun {
       });
       return;
     }
-    if (final.state !== "succeeded") await removeJobFiles(deps.downloadsDir, id, deps.logger);
+    if (final.state !== "succeeded" && !diskFull) {
+      await removeJobFiles(deps.downloadsDir, id, deps.logger);
+    }
     const serverFailure = final.error !== undefined && isServerFailure(final.error.code);
     if (serverFailure) deps.problems?.jobFailed(final);
     (serverFailure ? deps.logger.warn : deps.logger.info).call(deps.logger, "job finished", {

@@ -7,6 +7,7 @@
 import type { DownloadOutcome } from "../downloader/types.ts";
 import {
   CANCELLED_ERROR,
+  diskFullError,
   downloaderFailedError,
   downloaderMissingError,
   fatalError,
@@ -26,7 +27,9 @@ export type StopReason =
   | "shutdown"
   | "lease_lost"
   | "spotify_pause"
-  | "needs_confirmation";
+  | "needs_confirmation"
+  /** The downloader said the disk is full: going on only fills it more. */
+  | "disk_full";
 
 /** What the worker noticed during the run. */
 export interface RunFacts {
@@ -38,6 +41,8 @@ export interface RunFacts {
   fatal?: { errorClass: string; message: string };
   /** Spotify asked for a pause longer than the downloader should sit out: until then (epoch ms). */
   pauseUntil?: number;
+  /** The downloader's line saying the disk is full. */
+  diskFull?: string;
 }
 
 /** The settings a verdict depends on. */
@@ -65,6 +70,9 @@ export function verdictOf(
     return failed(
       needsConfirmationError(facts.kind, facts.tooManyTracks, settings.confirmAboveTracks),
     );
+  }
+  if (facts.stopReason === "disk_full" && facts.diskFull !== undefined) {
+    return failed(diskFullError(facts.diskFull));
   }
   if (outcome.kind === "cancelled") return { state: "cancelled", error: CANCELLED_ERROR };
   if (outcome.kind === "timeout") {

@@ -47,3 +47,14 @@ export function isBusy(error: unknown): boolean {
   return error instanceof Error &&
     /database is locked|SQLITE_BUSY|database is busy/i.test(error.message);
 }
+
+/**
+ * Whether an error is the store's disk being full (SQLite's "database or disk is full", or the
+ * I/O error it gives when it cannot grow its journal): writes fail until space is freed.
+ */
+export function isStoreFull(error: unknown): boolean {
+  return error instanceof Error &&
+    /database or disk is full|SQLITE_FULL|disk I\/O error|No space left on device/i.test(
+      error.message,
+    );
+}

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { bucketKey } from "../kv/keys.ts";
-import { retryCas } from "../kv/cas.ts";
+import { isStoreFull, retryCas } from "../kv/cas.ts";
 
 /** Stored state of one user's bucket. */
 const bucketStateSchema = z.object({
@@ -125,11 +125,18 @@ export class TokenBucketLimiter {
         if (state.deniedNotified) return result;
         next = { ...state, deniedNotified: true };
       }
-      const commit = await this.#kv.atomic()
-        .check(entry)
-        .set(key, next, { expireIn: this.#expireInMs })
-        .commit();
-      return commit.ok ? result : undefined;
+      try {
+        const commit = await this.#kv.atomic()
+          .check(entry)
+          .set(key, next, { expireIn: this.#expireInMs })
+          .commit();
+        return commit.ok ? result : undefined;
+      } catch (error) {
+        // On a full disk the decision stands unrecorded: a command that writes nothing else
+        // still gets its answer, and the limit holds again once the store can write.
+        if (isStoreFull(error)) return result;
+        throw error;
+      }
     });
   }
 }

@@ -48,6 +48,8 @@ export interface TestBotOptions {
   webhookProbeMs?: number;
   /** The downloads' disk as the app measures it (default: the real one). */
   disk?: () => Promise<{ free: number; total: number } | undefined>;
+  /** How long a free-space measurement is reused (0 with `disk`; the app's default otherwise). */
+  diskCacheMs?: number;
 }
 
 /** The pace of calls to one chat in tests that do not check pacing itself. */
@@ -83,7 +85,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     pollRetryMs: 200,
     webhookProbeMs: options.webhookProbeMs,
     disk: options.disk,
-    diskCacheMs: options.disk ? 0 : undefined,
+    diskCacheMs: options.disk ? 0 : options.diskCacheMs,
   });
   await app.start();
   const httpBase = `http://${app.httpAddress.hostname}:${app.httpAddress.port}`;
