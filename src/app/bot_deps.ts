@@ -63,6 +63,9 @@ export function botDeps(options: BotDepsOptions): BotDeps {
       rejected(reason) {
         metrics.rejected.inc({ reason });
       },
+      refusalDropped() {
+        metrics.refusalsDropped.inc();
+      },
     },
     logger: options.logger,
     fileLinks: options.fileLinks,

@@ -41,6 +41,8 @@ export interface BotMetrics {
   command(name: string, outcome: string, seconds: number): void;
   /** An update was rejected ("unauthorized", "rate_limited", "queue_full"). */
   rejected(reason: string): void;
+  /** A refusal to an outsider was not sent: the bot was busy. */
+  refusalDropped(): void;
 }
 
 /**

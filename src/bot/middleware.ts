@@ -7,6 +7,7 @@
 import type { MiddlewareFn } from "grammy";
 import type { BotContext, BotDeps } from "./context.ts";
 import { refusalText } from "./texts.ts";
+import { OutgoingDroppedError, withPriority } from "../chat/priority.ts";
 import { formatSeconds } from "../runtime/duration.ts";
 
 /** The command an update carries ("/status abc" → "status"), or its kind for other updates. */
@@ -89,7 +90,13 @@ export function whitelist(deps: Pick<BotDeps, "access" | "limits" | "metrics">):
         decision.allowed ? { text: "This bot is private.", show_alert: true } : {},
       );
     } else if (decision.allowed && ctx.chat) {
-      await ctx.reply(refusalText(userId));
+      try {
+        await withPriority("refusal", () => ctx.reply(refusalText(userId)));
+      } catch (error) {
+        if (!(error instanceof OutgoingDroppedError)) throw error;
+        deps.metrics.refusalDropped();
+        ctx.log.debug("refusal not sent: the bot is busy");
+      }
     }
   };
 }

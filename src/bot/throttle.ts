@@ -11,12 +11,23 @@
  * calls that were already waiting. Calls without a `chat_id` count only against the bot-wide
  * limit; `answerCallbackQuery`, `getUpdates` and `getMe` are never delayed.
  *
+ * Priorities (`priority.ts`) come first: a waiting reply leaves before any progress edit, and
+ * both before a refusal, in a chat's own line as for the bot-wide slot. Refusals are dropped
+ * (rejected with `OutgoingDroppedError`) when many calls wait already or when they waited too
+ * long, so an outsider flood never delays anyone on the whitelist.
+ *
  * One timer at most is pending, and only while calls wait.
  *
  * @module
  */
 import { HttpError, type Transformer } from "grammy";
 import type { AbortLike } from "../runtime/sleep.ts";
+import {
+  currentPriority,
+  OutgoingDroppedError,
+  type Priority,
+  PRIORITY_RANK,
+} from "../chat/priority.ts";
 
 /** The clock and timer the throttle uses (tests inject a fake one). */
 export interface ThrottleClock {
@@ -43,6 +54,10 @@ export interface SendThrottleOptions {
    * 30 leave in any second).
    */
   globalIntervalMs?: number;
+  /** Refusals are dropped at once while this many calls wait (default 30: a second's budget). */
+  dropRefusalsWhenWaiting?: number;
+  /** A refusal that waited this long is dropped (default 10 000 ms). */
+  refusalMaxWaitMs?: number;
   /** Methods passed on at once and counted nowhere (default {@linkcode UNTHROTTLED_METHODS}). */
   unthrottledMethods?: Iterable<string>;
   /** Defaults to `performance.now()` and the global timers. */
@@ -62,7 +77,11 @@ interface Waiter {
   readonly seq: number;
   /** When the call was made. */
   readonly madeAt: number;
+  /** Lower goes first ({@linkcode PRIORITY_RANK}). */
+  readonly rank: number;
   readonly send: () => void;
+  /** Set for refusals: rejects the call unsent. */
+  readonly drop?: () => void;
 }
 
 /** The calls of one chat (or of all calls without a chat) and when the next may leave. */
@@ -91,6 +110,8 @@ class SendThrottle {
   readonly #privateMs: number;
   readonly #groupMs: number;
   readonly #globalMs: number;
+  readonly #dropWhenWaiting: number;
+  readonly #refusalMaxWaitMs: number;
   readonly #clock: ThrottleClock;
   /** Lanes with waiting or in-flight calls, or whose interval has not passed yet. */
   readonly #lanes = new Map<string, Lane>();
@@ -104,6 +125,8 @@ class SendThrottle {
     this.#privateMs = options.privateChatIntervalMs ?? 1050;
     this.#groupMs = options.groupChatIntervalMs ?? 3150;
     this.#globalMs = options.globalIntervalMs ?? 35;
+    this.#dropWhenWaiting = options.dropRefusalsWhenWaiting ?? 30;
+    this.#refusalMaxWaitMs = options.refusalMaxWaitMs ?? 10_000;
     this.#clock = options.clock ?? systemClock;
   }
 
@@ -112,9 +135,14 @@ class SendThrottle {
     chatId: number | string | undefined,
     call: () => Promise<T>,
     signal: AbortLike | undefined,
-    abortError: () => Error,
+    errors: { aborted: () => Error; dropped: () => Error },
+    priority: Priority = "reply",
   ): Promise<T> {
-    if (signal?.aborted) return Promise.reject(abortError());
+    if (signal?.aborted) return Promise.reject(errors.aborted());
+    const droppable = priority === "refusal";
+    if (droppable && this.#waiting >= this.#dropWhenWaiting) {
+      return Promise.reject(errors.dropped());
+    }
     const key = chatId === undefined ? NO_CHAT : String(chatId);
     const lane = this.#lanes.get(key) ?? this.#newLane(key, chatId);
     return new Promise<T>((resolve, reject) => {
@@ -124,11 +152,18 @@ class SendThrottle {
         lane.queue.splice(index, 1);
         this.#waiting--;
         if (this.#waiting === 0) this.#clearTimer();
-        reject(abortError());
+        reject(errors.aborted());
       };
       const waiter: Waiter = {
         seq: this.#seq++,
         madeAt: this.#clock.now(),
+        rank: PRIORITY_RANK[priority],
+        drop: droppable
+          ? () => {
+            signal?.removeEventListener("abort", onAbort);
+            reject(errors.dropped());
+          }
+          : undefined,
         send: () => {
           signal?.removeEventListener("abort", onAbort);
           if (lane.intervalMs !== undefined) lane.inFlight = true;
@@ -138,7 +173,9 @@ class SendThrottle {
         },
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      lane.queue.push(waiter);
+      const after = lane.queue.findIndex((w) => w.rank > waiter.rank);
+      if (after === -1) lane.queue.push(waiter);
+      else lane.queue.splice(after, 0, waiter);
       this.#waiting++;
       this.#pump();
     });
@@ -166,9 +203,10 @@ class SendThrottle {
   #pump(): void {
     for (;;) {
       const now = this.#clock.now();
-      let best: { lane: Lane; dueAt: number; seq: number } | undefined;
+      let best: { lane: Lane; dueAt: number; seq: number; rank: number } | undefined;
       let earliest = Number.POSITIVE_INFINITY;
       for (const [key, lane] of this.#lanes) {
+        this.#dropStale(lane, now);
         const head = lane.queue[0];
         if (head === undefined) {
           if (!lane.inFlight && lane.nextAt <= now) this.#lanes.delete(key);
@@ -180,10 +218,8 @@ class SendThrottle {
           continue;
         }
         const dueAt = Math.max(head.madeAt, lane.nextAt);
-        if (
-          best === undefined || dueAt < best.dueAt || (dueAt === best.dueAt && head.seq < best.seq)
-        ) {
-          best = { lane, dueAt, seq: head.seq };
+        if (best === undefined || before({ rank: head.rank, dueAt, seq: head.seq }, best)) {
+          best = { lane, dueAt, seq: head.seq, rank: head.rank };
         }
       }
       if (best !== undefined && this.#globalNextAt <= now) {
@@ -199,6 +235,17 @@ class SendThrottle {
       if (earliest === Number.POSITIVE_INFINITY) this.#clearTimer();
       else this.#setTimer(earliest, now);
       return;
+    }
+  }
+
+  /** Drops the lane's refusals that waited longer than allowed. */
+  #dropStale(lane: Lane, now: number): void {
+    for (let i = lane.queue.length - 1; i >= 0; i--) {
+      const waiter = lane.queue[i];
+      if (waiter?.drop === undefined || now - waiter.madeAt < this.#refusalMaxWaitMs) continue;
+      lane.queue.splice(i, 1);
+      this.#waiting--;
+      waiter.drop();
     }
   }
 
@@ -219,6 +266,16 @@ class SendThrottle {
     this.#cancelTimer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
   }
+}
+
+/** Whether call `a` goes before `b`: higher priority, then due earlier, then made earlier. */
+function before(
+  a: { rank: number; dueAt: number; seq: number },
+  b: { rank: number; dueAt: number; seq: number },
+): boolean {
+  if (a.rank !== b.rank) return a.rank < b.rank;
+  if (a.dueAt !== b.dueAt) return a.dueAt < b.dueAt;
+  return a.seq < b.seq;
 }
 
 /** Groups, supergroups and channels have negative ids; only public ones have `@username` ids. */
@@ -245,8 +302,13 @@ export function sendThrottleTransformer(options: SendThrottleOptions = {}): Tran
       chatIdOf(payload),
       () => prev(method, payload, signal),
       signal,
-      // What grammY itself throws when a call is aborted.
-      () => new HttpError(`Network request for '${method}' failed!`, new Error("aborted")),
+      {
+        // What grammY itself throws when a call is aborted.
+        aborted: () =>
+          new HttpError(`Network request for '${method}' failed!`, new Error("aborted")),
+        dropped: () => new OutgoingDroppedError(method),
+      },
+      currentPriority(),
     );
   };
 }

@@ -27,6 +27,7 @@ import {
   unrecordedDelivery,
 } from "./final_messages.ts";
 import { ChatGate, classify, describeFailure } from "./pacing.ts";
+import { withPriority } from "./priority.ts";
 import { renderStatus } from "./status.ts";
 import type { FileLink } from "./summary.ts";
 
@@ -331,9 +332,13 @@ export class ChatUpdater implements JobObserver {
       await this.#call(
         chat,
         () =>
-          this.#deps.api.editMessageText(chat.gate.chatId, messageId, status.text, {
-            reply_markup: status.replyMarkup,
-          }),
+          withPriority(
+            "progress",
+            () =>
+              this.#deps.api.editMessageText(chat.gate.chatId, messageId, status.text, {
+                reply_markup: status.replyMarkup,
+              }),
+          ),
       );
       this.#lastText.set(job.id, content);
     } catch (error) {

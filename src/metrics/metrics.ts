@@ -34,6 +34,8 @@ export interface Metrics {
   readonly telegramOutages: Counter;
   /** 1 while Telegram answers, 0 during an outage. */
   readonly telegramReachable: Gauge;
+  /** `dlbot_refusals_dropped_total`: outsider refusals not sent because the bot was busy. */
+  readonly refusalsDropped: Counter;
   /** The dedicated registry holding every metric below. */
   readonly registry: Registry;
   /** The `Content-Type` of {@linkcode Metrics.render}'s output (Prometheus text format 0.0.4). */
@@ -197,6 +199,12 @@ export function createMetrics(): Metrics {
     registers,
   });
 
+  const refusalsDropped = new Counter({
+    name: "dlbot_refusals_dropped_total",
+    help: "Refusals to outsiders not sent because the bot was busy (they go last).",
+    registers,
+  });
+
   const sink: JobMetricsSink = {
     spotifyWait(kind) {
       spotifyWaits.inc({ kind });
@@ -229,6 +237,7 @@ export function createMetrics(): Metrics {
     telegramRetries,
     telegramOutages,
     telegramReachable,
+    refusalsDropped,
     commandLatency,
     jobDuration,
     queueDepth,

@@ -6,6 +6,7 @@ import {
   sendThrottleTransformer,
   type ThrottleClock,
 } from "../../src/bot/throttle.ts";
+import { OutgoingDroppedError, withPriority } from "../../src/chat/priority.ts";
 
 type Prev = Parameters<Transformer>[0];
 
@@ -312,4 +313,55 @@ Deno.test("configured intervals apply with the real clock", async () => {
   }
   const times = sent.map((s) => s.sentAt);
   for (let i = 1; i < times.length; i++) assert(times[i]! - times[i - 1]! >= 10, `call ${i}`);
+});
+
+Deno.test("replies leave before progress edits and refusals that were made earlier", async () => {
+  const { clock, sent, send } = setup({}, 10);
+  const results = [
+    ...Array.from({ length: 10 }, (_, i) => withPriority("refusal", () => send(5000 + i, "no"))),
+    ...Array.from({ length: 10 }, (_, i) => withPriority("progress", () => send(100 + i, "edit"))),
+    send(42, "help"),
+  ];
+  await clock.runUntilIdle();
+  await Promise.all(results);
+  assertEquals(sent[0]?.text, "no", "the first refusal had left at once, before the others came");
+  assertEquals(sent[1]?.text, "help", "the reply took the next bot-wide slot");
+  assertEquals(sent.slice(2, 12).map((s) => s.text), Array(10).fill("edit"));
+  assertEquals(sent.slice(12).map((s) => s.text), Array(9).fill("no"));
+  assertBotWideLimit(sent);
+});
+
+Deno.test("in one chat a reply overtakes a waiting progress edit, never one sent already", async () => {
+  const { clock, sent, send } = setup({}, 10);
+  const results = [
+    withPriority("progress", () => send(42, "edit 1")),
+    withPriority("progress", () => send(42, "edit 2")),
+    send(42, "reply"),
+  ];
+  await clock.runUntilIdle();
+  await Promise.all(results);
+  assertEquals(sent.map((s) => s.text), ["edit 1", "reply", "edit 2"]);
+  assertChatSpacing(sent, PRIVATE_MS);
+});
+
+Deno.test("refusals are dropped while many calls wait, and when they waited too long", async () => {
+  const { clock, sent, send } = setup({ dropRefusalsWhenWaiting: 5, refusalMaxWaitMs: 500 }, 10);
+  const replies = Array.from({ length: 6 }, (_, i) => send(100 + i, "reply"));
+  await assertRejects(
+    () => withPriority("refusal", () => send(5000, "busy")),
+    OutgoingDroppedError,
+  );
+  await clock.runUntilIdle();
+  await Promise.all(replies);
+
+  const first = withPriority("refusal", () => send(6000, "no 1"));
+  const second = withPriority("refusal", () => send(6000, "no 2"));
+  const settled = Promise.allSettled([first, second]);
+  await clock.runUntilIdle();
+  const [a, b] = await settled;
+  assertEquals(a.status, "fulfilled");
+  assertEquals(b.status, "rejected", "its chat's interval is longer than a refusal may wait");
+  assert(b.status === "rejected" && b.reason instanceof OutgoingDroppedError);
+  assertEquals(sent.map((s) => s.text).filter((t) => t !== "reply"), ["no 1"]);
+  assertEquals(clock.pending, 0, "no timer left behind");
 });

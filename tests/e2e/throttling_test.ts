@@ -154,3 +154,41 @@ Deno.test("while more replies wait than Telegram lets out in a second, a chat's 
     await emulator.close();
   }
 });
+
+Deno.test("an outsider flood does not hold up a member's reply: refusals go last and the excess is dropped", async () => {
+  const OUTSIDERS = 400;
+  const emulator = await TelegramEmulator.start({
+    floodLimit: { perChatPerSecond: 1, perBotPerSecond: 30 },
+  });
+  const bot = await startTestBot({ emulator, telegramPace: true });
+  try {
+    for (let i = 0; i < OUTSIDERS; i++) {
+      emulator.sendText({ id: 700_000 + i, first_name: `Outsider ${i}` }, "/start");
+    }
+    emulator.sendText(ALICE, "/help");
+    await emulator.waitForBotMessage(ALICE.id, /^dlbot downloads music/, { timeoutMs: 30_000 });
+    const before = emulator.callsTo("sendMessage").filter((c) => c.ok).length;
+    // Whatever refusals had already left when Alice's update was read; never the whole flood.
+    assert(before < 40, `${before} refusals went out before Alice's reply`);
+
+    await emulator.waitFor(
+      async () => {
+        const response = await fetch(`${bot.httpBase}/metrics`);
+        const families = parsePrometheusText(await response.text());
+        const dropped = sampleValue(families, "dlbot_refusals_dropped_total", {}) ?? 0;
+        const refused = emulator.callsTo("sendMessage")
+          .filter((c) => c.ok && c.params.chat_id !== ALICE.id).length;
+        return dropped + refused === OUTSIDERS || undefined;
+      },
+      {
+        intervalMs: 200,
+        timeoutMs: 30_000,
+        message: "every outsider refused or counted as dropped",
+      },
+    );
+    assertEquals(emulator.stats.floodRejections, 0, "no 429 from exceeding Telegram's limits");
+  } finally {
+    await bot.close();
+    await emulator.close();
+  }
+});

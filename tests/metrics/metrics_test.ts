@@ -22,6 +22,7 @@ Deno.test("render() is valid exposition text with a HELP line and dlbot_ prefix 
     "dlbot_process_resident_memory_bytes",
     "dlbot_process_start_time_seconds",
     "dlbot_queue_depth",
+    "dlbot_refusals_dropped_total",
     "dlbot_rejected_total",
     "dlbot_running_jobs",
     "dlbot_spotify_pause_until_timestamp_seconds",
