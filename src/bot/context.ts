@@ -51,6 +51,8 @@ export interface BotMetrics {
  */
 export interface StatusMessages {
   attached(job: Job): void;
+  /** `messageId` showed the job before and no longer does: it loses its buttons. */
+  replaced(job: Job, messageId: number): void;
 }
 
 /** Reads the Spotify links of a message (`src/links/reader.ts`). */

@@ -14,7 +14,7 @@ import { audioMessageOptions, baseName, uploadableTrack } from "./audio.ts";
 import type { ChatApi } from "./chat_api.ts";
 import { summaryKeyboard } from "./keyboards.ts";
 import { classify, describeFailure } from "./pacing.ts";
-import { renderStatus } from "./status.ts";
+import { renderReplaced, renderStatus } from "./status.ts";
 import { type FileLink, renderSummary } from "./summary.ts";
 
 /** Attempts for each completion message (status edit, summary, audio). */
@@ -87,6 +87,17 @@ export class FinalMessages {
     return await this.#finalCall(
       line,
       "final status edit",
+      job,
+      () => this.#deps.api.editMessageText(line.chatId, messageId, text),
+    );
+  }
+
+  /** Edits an older message of the job to point at the newer one (or to its final state). */
+  async editReplaced(line: ChatLine, job: Job, messageId: number): Promise<void> {
+    const text = renderReplaced(job, this.#deps.now());
+    await this.#finalCall(
+      line,
+      "replaced status edit",
       job,
       () => this.#deps.api.editMessageText(line.chatId, messageId, text),
     );

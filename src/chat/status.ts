@@ -5,7 +5,7 @@
  * @module
  */
 import { needsConfirmation } from "../jobs/errors.ts";
-import type { Job } from "../jobs/model.ts";
+import { isFinal, type Job } from "../jobs/model.ts";
 import { formatSeconds } from "../runtime/duration.ts";
 import {
   elapsed,
@@ -144,4 +144,14 @@ export function renderJobLine(job: Job, position?: number, now: number = Date.no
     : job.finishedAt ?? job.updatedAt;
   parts.push(`${formatSeconds(Math.max(0, now - since) / 1000)} ago`);
   return parts.join(" · ");
+}
+
+/**
+ * An older message of a job that a newer one replaced (the job was asked for again, or the
+ * button was pressed on a copy): the final state once there is one, otherwise where to look; no
+ * buttons either way.
+ */
+export function renderReplaced(job: Job, now: number): string {
+  if (isFinal(job.state)) return renderStatus(job, { now }).text;
+  return `⤵️ Job <code>${escapeHtml(job.id)}</code> is shown in a newer message below.`;
 }

@@ -150,6 +150,17 @@ export class ChatUpdater implements JobObserver {
   }
 
   /**
+   * An older message of the job no longer is its status message (a newer one replaced it, or a
+   * copy whose button was pressed): it loses its buttons and points at the newer one.
+   */
+  replaced(job: Job, messageId: number): void {
+    if (this.#abort.signal.aborted || messageId === job.statusMessageId) return;
+    const chat = this.#chat(job.chatId);
+    chat.finals.push(() => this.#final.editReplaced(chat.line, job, messageId));
+    this.#kick(chat);
+  }
+
+  /**
    * Shows the final state: edits the status message, sends the summary (and the audio of a
    * small single track), each recorded in the outbox once sent. Resolves when done, or when
    * {@linkcode close} gives up waiting for a flood wait (the rest stays in the outbox). Never

@@ -238,3 +238,59 @@ Deno.test("an update with a non-string text is dropped and the bot keeps answeri
     await bot.close();
   }
 });
+
+Deno.test("asking for a running download again moves its status to the new message: the old one loses its button", async () => {
+  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_MODE: "hang" } });
+  try {
+    bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
+    const first = await bot.emulator.waitForBotMessage(ALICE.id, /Downloading/);
+    bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
+    const second = await bot.emulator.waitForBotMessage(ALICE.id, /You already asked/, {
+      after: first.messageId,
+    });
+    assertEquals(jobIdFrom(second.rawText), jobIdFrom(first.rawText));
+    const old = await bot.emulator.waitFor(() => {
+      const now = bot.emulator.chat(ALICE.id).find((m) => m.messageId === first.messageId);
+      return /newer message below/.test(now?.text ?? "") ? now : undefined;
+    }, { intervalMs: 20, message: "the first status message points at the new one" });
+    assertEquals(old.replyMarkup, undefined, "no Cancel button left on the old message");
+  } finally {
+    await bot.close();
+  }
+});
+
+Deno.test("a copy of the status message left by a lost answer is brought to the job's state by its button", async () => {
+  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_MODE: "hang" } });
+  try {
+    bot.emulator.sendText(ALICE, "/start");
+    await bot.emulator.waitForBotMessage(ALICE.id, /^Hi Alice/);
+    // The status message arrives, its answer does not: the bot sends it once more.
+    bot.emulator.injectFaults({ method: "sendMessage", kind: "drop_response", times: 1 });
+    bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
+    await bot.emulator.waitFor(
+      () => bot.emulator.botMessages(ALICE.id).filter((m) => /Job/.test(m.text ?? "")).length === 2,
+      { message: "two copies of the status message" },
+    );
+    const [copy, status] = bot.emulator.botMessages(ALICE.id).filter((m) =>
+      /Job/.test(m.text ?? "")
+    );
+    const button = copy!.replyMarkup!.inline_keyboard[0]![0]! as { callback_data?: string };
+    bot.emulator.pressButton(
+      ALICE,
+      { chatId: ALICE.id, messageId: copy!.messageId },
+      button.callback_data!,
+    );
+    await bot.emulator.waitForBotMessage(ALICE.id, /cancelled/i, { timeoutMs: 15_000 });
+    await bot.emulator.waitFor(() => {
+      const messages = bot.emulator.chat(ALICE.id);
+      const shown = [copy!, status!].map((m) => messages.find((x) => x.messageId === m.messageId));
+      return shown.every((m) =>
+          m?.replyMarkup === undefined && /🚫|newer message/.test(m?.text ?? "")
+        )
+        ? true
+        : undefined;
+    }, { intervalMs: 20, message: "neither copy keeps a Cancel button" });
+  } finally {
+    await bot.close();
+  }
+});

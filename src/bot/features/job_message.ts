@@ -32,5 +32,10 @@ export async function showSubmittedJob(
   const message = await ctx.reply(prefix + status, { reply_markup: cancelKeyboard(job.id) });
   // The job may have moved on (even finished) before its message id was stored; the chat
   // updater brings the message up to date either way.
-  deps.statusMessages.attached(await deps.jobs.setStatusMessage(job.id, message.message_id));
+  const stored = await deps.jobs.setStatusMessage(job.id, message.message_id);
+  deps.statusMessages.attached(stored);
+  const previous = job.statusMessageId;
+  if (previous !== undefined && previous !== message.message_id) {
+    deps.statusMessages.replaced(stored, previous);
+  }
 }
