@@ -139,6 +139,8 @@ export class ChatUpdater implements JobObserver {
     if (messageId === undefined || this.#abort.signal.aborted) return;
     remember(this.#messageIds, job.id, messageId);
     if (!isFinal(job.state)) {
+      // A new message (sent without buttons) always gets its first edit.
+      this.#lastText.delete(job.id);
       this.onUpdate(job);
       return;
     }

@@ -410,7 +410,8 @@ export class TelegramEmulator {
       this.#record({ method, params, at, ok: false, ...errorFields(failure) });
       return json(401, failure.toBody());
     }
-    const outcome = await this.#process(method, params, at, request.signal);
+    // The signal is read only for a held call: Deno warns about its legacy behaviour on access.
+    const outcome = await this.#process(method, params, at, () => request.signal);
     if (outcome.drop) return droppedResponse();
     return json(outcome.status, outcome.body);
   }
@@ -420,7 +421,7 @@ export class TelegramEmulator {
     method: string,
     params: Record<string, unknown>,
     at: number,
-    clientGone: AbortSignal | undefined,
+    clientGone: (() => AbortSignal) | undefined,
   ): Promise<Outcome> {
     const handler = this.#telegram.method(method);
     if (handler === undefined) {
@@ -466,8 +467,8 @@ export class TelegramEmulator {
   }
 
   /** Waits until the caller hangs up or the emulator closes (a "hold" fault: the call never runs). */
-  #held(clientGone: AbortSignal | undefined): Promise<void> {
-    const signals = [this.#closing.signal, ...(clientGone ? [clientGone] : [])];
+  #held(clientGone: (() => AbortSignal) | undefined): Promise<void> {
+    const signals = [this.#closing.signal, ...(clientGone ? [clientGone()] : [])];
     const any = AbortSignal.any(signals);
     if (any.aborted) return Promise.resolve();
     return new Promise((resolve) => any.addEventListener("abort", () => resolve(), { once: true }));

@@ -124,3 +124,16 @@ export function linksIn(message: ChatMessage): string[] {
     m[1]!.replaceAll("&amp;", "&")
   );
 }
+
+/**
+ * The status message once the chat updater gave it its Cancel button (it is sent without one,
+ * so a copy left by a lost answer has none).
+ */
+export function withCancelButton(bot: TestBot, message: ChatMessage): Promise<ChatMessage> {
+  return bot.emulator.waitFor(() => {
+    const current = bot.emulator.chat(message.chatId).find((m) =>
+      m.messageId === message.messageId
+    );
+    return current?.replyMarkup?.inline_keyboard[0]?.[0]?.text === "Cancel" ? current : undefined;
+  }, { intervalMs: 10, message: `message ${message.messageId} gets its Cancel button` });
+}

@@ -8,9 +8,11 @@ import {
   PLAYLIST,
   startTestBot,
   TRACK,
+  withCancelButton,
 } from "./_harness.ts";
 import { exists, withShortLinkServer } from "../_test_utils.ts";
 import { recordingLogger } from "../_fixtures.ts";
+import type { ChatMessage } from "../../src/emulator/mod.ts";
 
 const ALBUM_ID = "4aawyAB9vmqN3uQ7FjRGTy";
 
@@ -20,8 +22,10 @@ Deno.test("a playlist download shows progress, then a summary whose signed link 
   const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_TRACKS: "3" } });
   try {
     bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
-    const status = await bot.emulator.waitForBotMessage(ALICE.id, /queued|Downloading/);
-    assertEquals(status.replyMarkup?.inline_keyboard[0]?.[0]?.text, "Cancel");
+    const status = await withCancelButton(
+      bot,
+      await bot.emulator.waitForBotMessage(ALICE.id, /queued|Downloading/),
+    );
     const jobId = jobIdFrom(status.rawText);
 
     const summary = await bot.emulator.waitForBotMessage(ALICE.id, /✅/, {
@@ -107,7 +111,10 @@ Deno.test("cancel from the button stops the download and removes its files", asy
   const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_MODE: "hang" } });
   try {
     bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
-    const status = await bot.emulator.waitForBotMessage(ALICE.id, /Downloading/);
+    const status = await withCancelButton(
+      bot,
+      await bot.emulator.waitForBotMessage(ALICE.id, /Downloading/),
+    );
     const jobId = jobIdFrom(status.rawText);
     const button = status.replyMarkup!.inline_keyboard[0]![0]! as { callback_data?: string };
     bot.emulator.pressButton(
@@ -259,37 +266,26 @@ Deno.test("asking for a running download again moves its status to the new messa
   }
 });
 
-Deno.test("a copy of the status message left by a lost answer is brought to the job's state by its button", async () => {
-  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_MODE: "hang" } });
+Deno.test("a copy of the status message left by a lost answer has no button, the job's own one loses it at the end", async () => {
+  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_TRACKS: "2" } });
   try {
     bot.emulator.sendText(ALICE, "/start");
     await bot.emulator.waitForBotMessage(ALICE.id, /^Hi Alice/);
     // The status message arrives, its answer does not: the bot sends it once more.
     bot.emulator.injectFaults({ method: "sendMessage", kind: "drop_response", times: 1 });
     bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
-    await bot.emulator.waitFor(
-      () => bot.emulator.botMessages(ALICE.id).filter((m) => /Job/.test(m.text ?? "")).length === 2,
-      { message: "two copies of the status message" },
-    );
-    const [copy, status] = bot.emulator.botMessages(ALICE.id).filter((m) =>
-      /Job/.test(m.text ?? "")
-    );
-    const button = copy!.replyMarkup!.inline_keyboard[0]![0]! as { callback_data?: string };
-    bot.emulator.pressButton(
-      ALICE,
-      { chatId: ALICE.id, messageId: copy!.messageId },
-      button.callback_data!,
-    );
-    await bot.emulator.waitForBotMessage(ALICE.id, /cancelled/i, { timeoutMs: 15_000 });
-    await bot.emulator.waitFor(() => {
-      const messages = bot.emulator.chat(ALICE.id);
-      const shown = [copy!, status!].map((m) => messages.find((x) => x.messageId === m.messageId));
-      return shown.every((m) =>
-          m?.replyMarkup === undefined && /🚫|newer message/.test(m?.text ?? "")
-        )
-        ? true
-        : undefined;
-    }, { intervalMs: 20, message: "neither copy keeps a Cancel button" });
+    await bot.emulator.waitForBotMessage(ALICE.id, /2 downloaded/, { timeoutMs: 15_000 });
+    const isStatus = (m: ChatMessage) => /^(⏳|⬇️|✅ Finished)/u.test(m.text ?? "");
+    const [lost, kept] = await bot.emulator.waitFor(() => {
+      const copies = bot.emulator.botMessages(ALICE.id).filter(isStatus);
+      return copies.length === 2 && /✅ Finished/.test(copies[1]?.text ?? "") ? copies : undefined;
+    }, {
+      intervalMs: 10,
+      message: "the status message went out twice, the kept one shows the end",
+    });
+    assertEquals(lost?.editCount, 0, "the lost one is never edited");
+    assertEquals(lost?.replyMarkup, undefined, "and has no button");
+    assertEquals(kept?.replyMarkup, undefined);
   } finally {
     await bot.close();
   }

@@ -17,6 +17,7 @@ import {
   PLAYLIST,
   startTestBot,
   TRACK,
+  withCancelButton,
 } from "./_harness.ts";
 
 const ALBUM = "https://open.spotify.com/album/1DFixLWuPkv3KT3TnV35m3";
@@ -73,7 +74,7 @@ Deno.test("with one download slot, later users see their queue position and jobs
     const third = await send(ADMIN, TRACK);
     assertMatch(second.text ?? "", /is queued \(position 1\)\./);
     assertMatch(third.text ?? "", /is queued \(position 2\)\./);
-    assertEquals(second.replyMarkup?.inline_keyboard[0]?.[0]?.text, "Cancel");
+    await withCancelButton(bot, second);
 
     bot.emulator.sendText(ADMIN, `/status ${jobIdFrom(third)}`);
     const queuedStatus = await bot.emulator.waitForBotMessage(ADMIN.id, /queued/, {

@@ -1,6 +1,6 @@
 /**
- * Shows a submitted job in the chat: the status message with its Cancel button (stored as the
- * job's status message and handed to the chat updater, which keeps it current from then on), or
+ * Shows a submitted job in the chat: the status message (stored as the job's status message and
+ * handed to the chat updater, which adds its Cancel button and keeps it current from then on), or
  * the summary of a recent download that was reused. Shared by /download and the "Download all N
  * tracks" button.
  *
@@ -8,7 +8,6 @@
  */
 import type { BotContext, BotDeps } from "../context.ts";
 import type { SubmitResult } from "../../jobs/service.ts";
-import { cancelKeyboard } from "../../chat/keyboards.ts";
 import { renderStatus } from "../../chat/status.ts";
 import { renderSummary } from "../../chat/summary.ts";
 
@@ -29,9 +28,11 @@ export async function showSubmittedJob(
   }
   const status = renderStatus(job, { position, now }).text;
   const prefix = created ? "" : "You already asked for this link; here is that job.\n\n";
-  const message = await ctx.reply(prefix + status, { reply_markup: cancelKeyboard(job.id) });
-  // The job may have moved on (even finished) before its message id was stored; the chat
-  // updater brings the message up to date either way.
+  // Sent without its Cancel button: a copy left by a send whose answer was lost (and which was
+  // sent again) has no button that would outlive the job; the updater's first edit adds it to
+  // the message whose id is known. The job may also have moved on (even finished) before its
+  // message id was stored; the updater brings the message up to date either way.
+  const message = await ctx.reply(prefix + status);
   const stored = await deps.jobs.setStatusMessage(job.id, message.message_id);
   deps.statusMessages.attached(stored);
   const previous = job.statusMessageId;
