@@ -4,11 +4,13 @@
  * @module
  */
 import type { Config } from "../config/schema.ts";
+import { PLAYLIST_ORDER_FILE } from "./playlist_order.ts";
 import { type DownloaderLogger, SubprocessDownloader } from "./subprocess.ts";
 
 /**
  * The spotDL flags every run gets after the configured arguments (so they win): the output the
- * parser reads (`--simple-tui`, `--log-level INFO`, `--print-errors`) and the audio settings.
+ * parser reads (`--simple-tui`, `--log-level INFO`, `--print-errors`), the playlist file that
+ * gives the list order (`--m3u`) and the audio settings.
  */
 export function spotdlFlags(downloader: Config["downloader"]): string[] {
   return [
@@ -16,6 +18,8 @@ export function spotdlFlags(downloader: Config["downloader"]): string[] {
     "--log-level",
     "INFO",
     "--print-errors",
+    "--m3u",
+    PLAYLIST_ORDER_FILE,
     "--format",
     downloader.audio_format,
     "--bitrate",

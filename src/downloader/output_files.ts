@@ -6,6 +6,7 @@
  */
 import { resolveExecutable } from "./command.ts";
 import { probeDuration } from "./ffprobe.ts";
+import { readPlaylistOrder } from "./playlist_order.ts";
 
 /** File extensions counted as results (compared case-insensitively). */
 export const AUDIO_EXTENSIONS: readonly string[] = ["mp3", "flac", "ogg", "opus", "m4a", "wav"];
@@ -18,8 +19,10 @@ export interface OutputFile {
   /** Relative to the job's directory, with `/` between folders. */
   name: string;
   size: number;
-  /** Measured by ffprobe, when it could. */
+  /** Measured by ffprobe when it could, otherwise Spotify's as the downloader listed it. */
   durationSeconds?: number;
+  /** "Artist - Title" as the downloader listed it. */
+  title?: string;
 }
 
 /** Options for {@linkcode inspectOutput}. */
@@ -33,7 +36,11 @@ export interface InspectOptions {
 
 /** The audio files a job produced. */
 export interface OutputSummary {
-  /** Sorted by name; names are relative to the directory, with `/` between folders. */
+  /**
+   * In list order when the downloader wrote its playlist file (`playlist_order.ts`), files it
+   * did not list after them; otherwise sorted by name. Names are relative to the directory, with
+   * `/` between folders.
+   */
   files: OutputFile[];
   totalBytes: number;
   /** Sum of durations, present only when ffprobe measured every file (and there is at least one). */
@@ -62,6 +69,9 @@ export async function inspectOutput(
     if (isAudioFile(file.name)) found.push(file);
   }
   found.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const listed = await readPlaylistOrder(dir);
+  const place = (name: string) => listed.get(name)?.position ?? Number.POSITIVE_INFINITY;
+  found.sort((a, b) => place(a.name) - place(b.name) || 0);
 
   const ffprobe = options.ffprobe === undefined
     ? await resolveExecutable("ffprobe", envPath())
@@ -70,16 +80,19 @@ export async function inspectOutput(
   const files: OutputFile[] = [];
   let totalBytes = 0;
   let totalDuration = 0;
-  let allMeasured = ffprobe !== null && found.length > 0;
+  let allMeasured = found.length > 0;
   for (const file of found) {
     totalBytes += file.size;
-    const duration = ffprobe === null ? undefined : await probeDuration(file.path, ffprobe);
+    const song = listed.get(file.name);
+    const duration = (ffprobe === null ? undefined : await probeDuration(file.path, ffprobe)) ??
+      song?.durationSeconds;
+    const title = song?.title === undefined ? {} : { title: song.title };
     if (duration === undefined) {
       allMeasured = false;
-      files.push({ name: file.name, size: file.size });
+      files.push({ name: file.name, size: file.size, ...title });
     } else {
       totalDuration += duration;
-      files.push({ name: file.name, size: file.size, durationSeconds: duration });
+      files.push({ name: file.name, size: file.size, durationSeconds: duration, ...title });
     }
   }
   return {

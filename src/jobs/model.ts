@@ -68,6 +68,8 @@ export const jobFileSchema = z.object({
   name: z.string(),
   size: z.number().int().min(0),
   durationSeconds: z.number().min(0).optional(),
+  /** "Artist - Title" as the downloader listed it. */
+  title: z.string().max(300).optional(),
 });
 /** A produced file. */
 export type JobFile = z.infer<typeof jobFileSchema>;

@@ -125,9 +125,33 @@ Deno.test("run() reports spotDL's events in order and leaves one file per song",
       ...successEvents("Two", 2, 2),
     ]);
     assertEquals((await inspectOutput(h.outputDir, { ffprobe: null })).files, [
-      { name: "Artist One - Song One.mp3", size: 4096 },
-      { name: "Artist Two - Song Two.mp3", size: 4096 },
+      {
+        name: "Artist One - Song One.mp3",
+        size: 4096,
+        durationSeconds: 181,
+        title: "Artist One - Song One",
+      },
+      {
+        name: "Artist Two - Song Two.mp3",
+        size: 4096,
+        durationSeconds: 182,
+        title: "Artist Two - Song Two",
+      },
     ]);
+  });
+});
+
+Deno.test("the files of a list come in the list's order, from the playlist file spotDL writes", async () => {
+  await withRunScene(async (h) => {
+    await run(h, spotdl(h, { FAKE_SPOTDL_TRACKS: "4" }));
+    const output = await inspectOutput(h.outputDir, { ffprobe: null });
+    assertEquals(output.files.map((f) => f.name), [
+      "Artist One - Song One.mp3",
+      "Artist Two - Song Two.mp3",
+      "Artist Three - Song Three.mp3",
+      "Artist Four - Song Four.mp3",
+    ], "list order, not alphabetical");
+    assertEquals(output.totalDurationSeconds, 181 + 182 + 183 + 184);
   });
 });
 
@@ -142,7 +166,7 @@ Deno.test("run() passes the URL as a single argument, never through a shell", as
     );
 
     assertEquals(outcome.kind, "exited");
-    assertEquals((await Deno.readTextFile(argsFile)).split("\n").slice(0, 15), [
+    assertEquals((await Deno.readTextFile(argsFile)).split("\n").slice(0, 17), [
       "download",
       url,
       "--output",
@@ -151,6 +175,8 @@ Deno.test("run() passes the URL as a single argument, never through a shell", as
       "--log-level",
       "INFO",
       "--print-errors",
+      "--m3u",
+      "dlbot-order.m3u8",
       "--format",
       "mp3",
       "--bitrate",
@@ -159,8 +185,9 @@ Deno.test("run() passes the URL as a single argument, never through a shell", as
       "4",
       "--",
     ]);
-    assertEquals((await Array.fromAsync(Deno.readDir(h.outputDir))).map((e) => e.name), [
+    assertEquals((await Array.fromAsync(Deno.readDir(h.outputDir))).map((e) => e.name).sort(), [
       "Artist One - Song One.mp3",
+      "dlbot-order.m3u8",
     ]);
   });
 });
@@ -414,6 +441,10 @@ Deno.test("each run gets a HOME of its own beside its directory, removed when it
     await run(h, spotdl(h, { FAKE_SPOTDL_TRACKS: "1", FAKE_SPOTDL_ARGSFILE: argsFile }));
     assertEquals(await exists(`${h.outputDir}.home`), false, "the run's HOME is gone");
     const inside = await Array.fromAsync(Deno.readDir(h.outputDir));
-    assertEquals(inside.map((e) => e.name), ["Artist One - Song One.mp3"], "no temp files left");
+    assertEquals(
+      inside.map((e) => e.name).sort(),
+      ["Artist One - Song One.mp3", "dlbot-order.m3u8"],
+      "no temp files left",
+    );
   });
 });
