@@ -69,12 +69,6 @@ export function kindPhrase(kind: Job["kind"]): string {
   }
 }
 
-/** Best known title of a job's playlist/album/track. */
-export function titleOf(job: Job): string | undefined {
-  const title = job.result?.title ?? job.progress.title;
-  return title && title.trim() !== "" ? title.trim() : undefined;
-}
-
 /** Milliseconds between two timestamps as "45 s" / "3 min"; undefined when either is missing. */
 export function elapsed(from: number | undefined, to: number | undefined): string | undefined {
   if (from === undefined || to === undefined) return undefined;

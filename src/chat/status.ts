@@ -5,17 +5,9 @@
  * @module
  */
 import { needsConfirmation } from "../jobs/errors.ts";
-import { isFinal, type Job } from "../jobs/model.ts";
+import { isFinal, type Job, titleOf } from "../jobs/model.ts";
 import { formatSeconds } from "../runtime/duration.ts";
-import {
-  elapsed,
-  escapeHtml,
-  formatUtcTime,
-  kindPhrase,
-  progressBar,
-  safe,
-  titleOf,
-} from "./format.ts";
+import { elapsed, escapeHtml, formatUtcTime, kindPhrase, progressBar, safe } from "./format.ts";
 import { type CancelKeyboard, cancelKeyboard } from "./keyboards.ts";
 
 /** Longest title shown (characters, before escaping). */

@@ -4,17 +4,9 @@
  *
  * @module
  */
-import type { Job, JobError } from "../jobs/model.ts";
+import { type Job, type JobError, titleOf } from "../jobs/model.ts";
 import { formatSeconds } from "../runtime/duration.ts";
-import {
-  elapsed,
-  escapeHtml,
-  failureLines,
-  formatBytes,
-  safe,
-  titleOf,
-  unavailableLine,
-} from "./format.ts";
+import { elapsed, escapeHtml, failureLines, formatBytes, safe, unavailableLine } from "./format.ts";
 import { MAX_TITLE, MAX_TRACK, renderStatus } from "./status.ts";
 
 /**
@@ -32,10 +24,11 @@ const MAX_FAILED_LISTED = 10;
 /** Characters the failed-track list may take in a summary. */
 const MAX_FAILED_CHARS = 1200;
 
-/** A download link shown in a summary. */
+/** A download link shown in a summary: one file, or the whole set as a zip or a playlist. */
 export interface FileLink {
   name: string;
   url: string;
+  kind?: "file" | "zip" | "m3u8";
 }
 
 /**
@@ -121,9 +114,23 @@ function succeededSummary(job: Job, links: FileLink[]): string {
     head.push("", files.length === 0 ? "No files were produced." : "No download links available.");
     return head.join("\n");
   }
-  const bundled = links.length === 1 && files.length > 1;
+  const count = files.length + (result?.unlistedFiles ?? 0);
+  const bundles = links.filter((link) => link.kind === "zip" || link.kind === "m3u8");
+  const singles = links.filter((link) => link.kind !== "zip" && link.kind !== "m3u8");
+  if (bundles.length > 0) head.push("");
+  for (const link of bundles) {
+    const href = escapeHtml(link.url);
+    head.push(
+      link.kind === "zip"
+        ? `📦 <a href="${href}">All ${count} tracks as one zip</a> (${
+          formatBytes(result?.totalBytes ?? 0)
+        })`
+        : `🎵 <a href="${href}">Playlist for your player</a> (m3u8)`,
+    );
+  }
+  const bundled = singles.length === 1 && files.length > 1;
   head.push("", bundled ? `📦 All ${files.length} files:` : "📥 Downloads:");
-  return withLinks(head.join("\n"), links, result?.unlistedFiles ?? 0);
+  return withLinks(head.join("\n"), singles, result?.unlistedFiles ?? 0);
 }
 
 /** Appends link lines while they fit, then "… and N more files" with a hint. */

@@ -15,6 +15,8 @@ export {
   AUDIO_EXTENSIONS,
   type InspectOptions,
   inspectOutput,
+  type ListedFile,
+  listOutputFiles,
   type OutputSummary,
   removePartialFiles,
 } from "./output_files.ts";

@@ -55,6 +55,37 @@ interface FoundFile {
   mtime: number;
 }
 
+/** An audio file on disk, as {@linkcode listOutputFiles} finds it. */
+export interface ListedFile extends OutputFile {
+  /** Absolute path. */
+  path: string;
+}
+
+/**
+ * The audio files under `dir` as they are on disk now, in list order (see
+ * {@linkcode OutputSummary.files}), with the downloader's titles and durations; nothing measured.
+ */
+export async function listOutputFiles(dir: string): Promise<ListedFile[]> {
+  const found: FoundFile[] = [];
+  for await (const file of walkFiles(dir, "")) {
+    if (isAudioFile(file.name)) found.push(file);
+  }
+  found.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const listed = await readPlaylistOrder(dir);
+  const place = (name: string) => listed.get(name)?.position ?? Number.POSITIVE_INFINITY;
+  found.sort((a, b) => place(a.name) - place(b.name) || 0);
+  return found.map((file) => {
+    const song = listed.get(file.name);
+    return {
+      name: file.name,
+      path: file.path,
+      size: file.size,
+      ...(song?.title === undefined ? {} : { title: song.title }),
+      ...(song?.durationSeconds === undefined ? {} : { durationSeconds: song.durationSeconds }),
+    };
+  });
+}
+
 /**
  * Lists the audio files under `dir` (recursively, since an output template may create folders),
  * ignoring hidden entries, symbolic links and unfinished files (`.part`, `.temp`, `.tmp`, `.ytdl`).
@@ -64,15 +95,7 @@ export async function inspectOutput(
   dir: string,
   options: InspectOptions = {},
 ): Promise<OutputSummary> {
-  const found: FoundFile[] = [];
-  for await (const file of walkFiles(dir, "")) {
-    if (isAudioFile(file.name)) found.push(file);
-  }
-  found.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  const listed = await readPlaylistOrder(dir);
-  const place = (name: string) => listed.get(name)?.position ?? Number.POSITIVE_INFINITY;
-  found.sort((a, b) => place(a.name) - place(b.name) || 0);
-
+  const found = await listOutputFiles(dir);
   const ffprobe = options.ffprobe === undefined
     ? await resolveExecutable("ffprobe", envPath())
     : options.ffprobe;
@@ -83,10 +106,9 @@ export async function inspectOutput(
   let allMeasured = found.length > 0;
   for (const file of found) {
     totalBytes += file.size;
-    const song = listed.get(file.name);
     const duration = (ffprobe === null ? undefined : await probeDuration(file.path, ffprobe)) ??
-      song?.durationSeconds;
-    const title = song?.title === undefined ? {} : { title: song.title };
+      file.durationSeconds;
+    const title = file.title === undefined ? {} : { title: file.title };
     if (duration === undefined) {
       allMeasured = false;
       files.push({ name: file.name, size: file.size, ...title });

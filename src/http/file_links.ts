@@ -1,15 +1,18 @@
 /**
- * Signed, expiring download links for a finished job's files, under the public base URL.
+ * Signed, expiring download links for a finished job's files, under the public base URL: for a
+ * job with several files first the whole set as one zip and as a playlist of links, then each
+ * file in list order.
  *
  * @module
  */
-import type { Job } from "../jobs/model.ts";
-import { fileLinkPath, type LinkSigner, publicFileUrl } from "./signing.ts";
+import { type Job, titleOf } from "../jobs/model.ts";
+import { bundleLinkPath, fileLinkPath, type LinkSigner, publicFileUrl } from "./signing.ts";
 
-/** One download link. */
+/** One download link; `kind` says whether it is one file or the whole set. */
 export interface SignedFileLink {
   name: string;
   url: string;
+  kind: "file" | "zip" | "m3u8";
 }
 
 /** What {@linkcode fileLinksFor} needs. */
@@ -25,12 +28,23 @@ export interface FileLinkOptions {
 export function fileLinksFor(options: FileLinkOptions): (job: Job) => Promise<SignedFileLink[]> {
   return async (job) => {
     const expiresAt = Math.floor(options.now() / 1000) + options.ttlSeconds;
-    return await Promise.all((job.result?.files ?? []).map(async (file) => ({
-      name: file.name,
-      url: publicFileUrl(
-        options.publicBase(),
-        await options.signer.sign(fileLinkPath(job.id, file.name), expiresAt),
-      ),
-    })));
+    const url = async (path: string) =>
+      publicFileUrl(options.publicBase(), await options.signer.sign(path, expiresAt));
+    const files = job.result?.files ?? [];
+    const links: SignedFileLink[] = [];
+    if (files.length + (job.result?.unlistedFiles ?? 0) > 1) {
+      const title = titleOf(job) ?? `${job.kind} ${job.id}`;
+      for (const kind of ["zip", "m3u8"] as const) {
+        links.push({ name: title, kind, url: await url(bundleLinkPath(job.id, title, kind)) });
+      }
+    }
+    for (const file of files) {
+      links.push({
+        name: file.name,
+        kind: "file",
+        url: await url(fileLinkPath(job.id, file.name)),
+      });
+    }
+    return links;
   };
 }

@@ -9,6 +9,7 @@
  * | `GET /readyz` | 200 or 503 `{"status":"ready"\|"not_ready","checks":{…}}` |
  * | `GET /metrics` | Prometheus text format |
  * | `GET\|HEAD /files/<jobId>/<name>?exp=…&sig=…` | the file (403 bad link, 410 expired, 404 missing) |
+ * | `GET\|HEAD /jobs/<jobId>/<title>.zip\|.m3u8?exp=…&sig=…` | every file as one zip, or a playlist of links (`bundle.ts`; 410 once the files are gone) |
  * | `POST <webhook path>` | Telegram update, after the secret token header is checked (401) |
  *
  * @module
@@ -18,7 +19,8 @@ import type { Metrics } from "../metrics/metrics.ts";
 import { VERSION } from "../version.ts";
 import { serveFile } from "./file_response.ts";
 import type { HealthChecks } from "./health.ts";
-import { type LinkSigner, parseFileLinkPath } from "./signing.ts";
+import { type LinkSigner, parseBundlePath, parseFileLinkPath } from "./signing.ts";
+import { serveBundle } from "./bundle.ts";
 import type { Log } from "../log/logger.ts";
 import { errorText } from "../runtime/error_text.ts";
 
@@ -56,7 +58,14 @@ export interface RequestContext {
 export type HttpHandler = (request: Request, context?: RequestContext) => Promise<Response>;
 
 /** Bounded set of route labels for `dlbot_http_requests_total`. */
-type RouteLabel = "healthz" | "readyz" | "metrics" | "files" | "webhook" | "not_found";
+type RouteLabel =
+  | "healthz"
+  | "readyz"
+  | "metrics"
+  | "files"
+  | "bundle"
+  | "webhook"
+  | "not_found";
 
 const SILENT_LOGGER: HttpLogger = {
   debug() {},
@@ -75,6 +84,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     if (path === "/readyz") return "readyz";
     if (path === "/metrics") return "metrics";
     if (path.startsWith("/files/")) return "files";
+    if (path.startsWith("/jobs/")) return "bundle";
     if (deps.webhook && path === deps.webhook.path) return "webhook";
     return "not_found";
   }
@@ -95,6 +105,8 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
         return readOnly ? await metricsPage() : methodNotAllowed("GET, HEAD");
       case "files":
         return readOnly ? await file(request, url, context) : methodNotAllowed("GET, HEAD");
+      case "bundle":
+        return readOnly ? await bundle(request, url) : methodNotAllowed("GET, HEAD");
       case "webhook":
         return deps.webhook && request.method === "POST"
           ? await webhook(request, deps.webhook)
@@ -145,6 +157,28 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     return await serveFile(request, resolved, {
       downloadName: target.fileName.slice(target.fileName.lastIndexOf("/") + 1),
       signal: context.shutdownSignal,
+    });
+  }
+
+  async function bundle(request: Request, url: URL): Promise<Response> {
+    const target = parseBundlePath(url.pathname);
+    if (!target) return text(404, "not found");
+    const exp = url.searchParams.get("exp");
+    const verdict = await deps.signer.verify(
+      target.canonicalPath,
+      exp,
+      url.searchParams.get("sig"),
+    );
+    if (verdict === "invalid") return text(403, "link invalid");
+    if (verdict === "expired") return text(410, "link expired");
+    return await serveBundle({
+      request,
+      dir: join(deps.downloadsDir, target.jobId),
+      jobId: target.jobId,
+      kind: target.kind,
+      fileName: target.fileName,
+      expiresAt: Number(exp),
+      signer: deps.signer,
     });
   }
 

@@ -118,6 +118,53 @@ export function fileLinkPath(jobId: string, fileName: string): string {
   return `/files/${jobId}/${segments.map(encodeURIComponent).join("/")}`;
 }
 
+/** What a bundle link serves: every file of a job as one zip, or a playlist of their links. */
+export type BundleKind = "zip" | "m3u8";
+
+/**
+ * The canonical path of a job's bundle: `/jobs/<jobId>/<name>.zip` or `.m3u8`, `name` (the
+ * download's title, made servable) percent-encoded.
+ */
+export function bundleLinkPath(jobId: string, name: string, kind: BundleKind): string {
+  if (!isJobId(jobId)) throw new TypeError(`not a job id: ${JSON.stringify(jobId)}`);
+  const file = `${servableName(name)}.${kind}`;
+  return `/jobs/${jobId}/${encodeURIComponent(file)}`;
+}
+
+/** A parsed bundle request path. */
+export interface BundleTarget {
+  jobId: string;
+  kind: BundleKind;
+  /** The file name the browser saves it as. */
+  fileName: string;
+  canonicalPath: string;
+}
+
+/** Parses the raw path of a bundle request; undefined when it is not one. */
+export function parseBundlePath(rawPathname: string): BundleTarget | undefined {
+  const match = /^\/jobs\/([^/]+)\/([^/]+)$/.exec(rawPathname);
+  if (!match) return undefined;
+  const [, jobId = "", encoded = ""] = match;
+  if (!isJobId(jobId)) return undefined;
+  let fileName: string;
+  try {
+    fileName = decodeURIComponent(encoded);
+  } catch {
+    return undefined;
+  }
+  const kind = fileName.endsWith(".zip") ? "zip" : fileName.endsWith(".m3u8") ? "m3u8" : undefined;
+  if (kind === undefined || !isServableFileName(fileName)) return undefined;
+  return { jobId, kind, fileName, canonicalPath: `/jobs/${jobId}/${encodeURIComponent(fileName)}` };
+}
+
+/** A title as one servable file name (no slashes or control characters, at most 200 bytes). */
+function servableName(title: string): string {
+  // deno-lint-ignore no-control-regex
+  let name = title.replace(/[/\\\u0000-\u001f\u007f]/g, " ").replace(/\s+/g, " ").trim();
+  while (new TextEncoder().encode(name).length > 200) name = name.slice(0, -1);
+  return name === "" || name === "." || name === ".." ? "download" : name;
+}
+
 /** A parsed `/files/<jobId>/<name>` request path. */
 export interface FileLinkTarget {
   jobId: string;

@@ -157,3 +157,9 @@ export const jobSchema = z.object({
 });
 /** A job. */
 export type Job = z.infer<typeof jobSchema>;
+
+/** Best known title of a job's playlist/album/track. */
+export function titleOf(job: Job): string | undefined {
+  const title = job.result?.title ?? job.progress.title;
+  return title && title.trim() !== "" ? title.trim() : undefined;
+}

@@ -125,6 +125,11 @@ export function linksIn(message: ChatMessage): string[] {
   );
 }
 
+/** The links of a message to single files (`/files/…`), in the order shown. */
+export function fileLinksIn(message: ChatMessage): string[] {
+  return linksIn(message).filter((link) => new URL(link).pathname.includes("/files/"));
+}
+
 /**
  * The status message once the chat updater gave it its Cancel button (it is sent without one,
  * so a copy left by a lost answer has none).

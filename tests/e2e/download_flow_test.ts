@@ -2,6 +2,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_ass
 import {
   ALICE,
   BOB,
+  fileLinksIn,
   jobIdFrom,
   localUrl,
   MALLORY,
@@ -37,7 +38,7 @@ Deno.test("a playlist download shows progress, then a summary whose signed link 
     assert(statusAfter.editCount >= 1, "the status message was edited with progress");
     assertEquals(statusAfter.replyMarkup?.inline_keyboard.length ?? 0, 0, "Cancel button removed");
 
-    const links = [...(summary.rawText ?? "").matchAll(/href="([^"]+)"/g)].map((m) => m[1]!);
+    const links = fileLinksIn(summary);
     assertEquals(links.length, 3, `three links in ${summary.rawText}`);
     const url = localUrl(bot, links[0]!.replaceAll("&amp;", "&"));
     assertStringIncludes(url, `/files/${jobId}/`);

@@ -7,8 +7,8 @@ import type { ConfigInput } from "../../src/config/schema.ts";
 import type { ChatMessage } from "../../src/emulator/mod.ts";
 import {
   ALICE,
+  fileLinksIn,
   jobIdFrom,
-  linksIn,
   localUrl,
   PLAYLIST,
   startTestBot,
@@ -111,7 +111,7 @@ Deno.test("when one song of a playlist fails, the summary counts it, names it an
     assertMatch(text, /Failed:\n• Artist Two - Song Two/);
     assertNoInternals(text);
 
-    const links = linksIn(summary);
+    const links = fileLinksIn(summary);
     assertEquals(links.length, 2, `two links in ${summary.rawText}`);
     const names = links.map((link) => decodeURIComponent(new URL(link).pathname.split("/").pop()!));
     assertEquals(names.sort(), ["Artist One - Song One.mp3", "Artist Three - Song Three.mp3"]);
@@ -224,7 +224,7 @@ Deno.test("a playlist with local files, an explicit song and two failures gets a
     assertStringIncludes(text, "• Obscure Band - Lost Track — no matching audio found");
     assertStringIncludes(text, "• Beyonce - Cafe — YouTube refused the download");
     assertStringIncludes(text, "2 items of the list cannot be downloaded");
-    assertEquals(linksIn(summary).length, 4);
+    assertEquals(fileLinksIn(summary).length, 4);
   } finally {
     await bot.close();
   }
@@ -289,7 +289,7 @@ Deno.test("a downloader speaking the JSON-lines protocol produces a normal succe
     });
     assertStringIncludes(summary.text ?? "", "JSON Playlist — 2 tracks");
     assertStringIncludes(summary.text ?? "", "2 downloaded · 0 skipped · 0 failed");
-    const links = linksIn(summary);
+    const links = fileLinksIn(summary);
     assertEquals(links.length, 2);
     const response = await fetch(localUrl(bot, links[0]!));
     const body = new Uint8Array(await response.arrayBuffer());

@@ -9,8 +9,8 @@ import type { ChatMessage } from "../../src/emulator/mod.ts";
 import { TelegramEmulator } from "../../src/emulator/mod.ts";
 import {
   ALICE,
+  fileLinksIn,
   jobIdFrom,
-  linksIn,
   localUrl,
   PLAYLIST,
   startTestBot,
@@ -40,7 +40,7 @@ async function downloadPlaylist(bot: TestBot) {
     after: status.messageId,
     timeoutMs: 15_000,
   });
-  const links = linksIn(summary);
+  const links = fileLinksIn(summary);
   assert(links.length > 0, `links in ${summary.rawText}`);
   return { jobId: jobIdFrom(status), summary, links };
 }
@@ -91,7 +91,7 @@ Deno.test("a summary link serves the file and byte ranges until the link TTL pas
 
     const fresh = await statusOf(bot, jobId, summary.messageId);
     assertStringIncludes(fresh.text ?? "", "✅");
-    const renewed = linksIn(fresh).find((link) => link.includes(new URL(links[0]!).pathname));
+    const renewed = fileLinksIn(fresh).find((link) => link.includes(new URL(links[0]!).pathname));
     assert(renewed, `a link to the same file in ${fresh.rawText}`);
     assert(renewed !== links[0], "the new link carries a new expiry");
     const again = await get(localUrl(bot, renewed));
