@@ -15,7 +15,7 @@ import type { ChatApi } from "./chat_api.ts";
 import { summaryKeyboard } from "./keyboards.ts";
 import { classify, describeFailure } from "./pacing.ts";
 import { renderReplaced, renderStatus } from "./status.ts";
-import { type FileLink, renderSummary } from "./summary.ts";
+import { type FileLink, renderSummaryMessages } from "./summary.ts";
 
 /** Attempts for each completion message (status edit, summary, audio). */
 const FINAL_ATTEMPTS = 3;
@@ -113,6 +113,11 @@ export class FinalMessages {
     record: DeliveryRecord = unrecordedDelivery(),
   ): Promise<DeliveryOutcome> {
     const messageId = job.statusMessageId;
+    const links = job.state === "succeeded" ? await this.#links(job) : [];
+    const [summary = "", ...followUps] = renderSummaryMessages(job, {
+      links,
+      now: this.#deps.now(),
+    });
     const steps: [string, () => Promise<CallOutcome>][] = [
       [
         "status",
@@ -121,7 +126,17 @@ export class FinalMessages {
             ? Promise.resolve("dropped")
             : this.editFinalStatus(line, job, messageId),
       ],
-      ["summary", () => this.#sendSummary(line, job)],
+      ["summary", () => this.#sendSummary(line, job, summary)],
+      ...followUps.map((text, i): [string, () => Promise<CallOutcome>] => [
+        `links:${i + 1}`,
+        () =>
+          this.#finalCall(
+            line,
+            "more download links",
+            job,
+            () => this.#deps.api.sendMessage(line.chatId, text),
+          ),
+      ]),
       ["audio", () => this.#maybeSendAudio(line, job)],
     ];
     for (const [step, send] of steps) {
@@ -133,10 +148,8 @@ export class FinalMessages {
     return "delivered";
   }
 
-  async #sendSummary(line: ChatLine, job: Job): Promise<CallOutcome> {
+  async #sendSummary(line: ChatLine, job: Job, summary: string): Promise<CallOutcome> {
     const messageId = job.statusMessageId;
-    const links = job.state === "succeeded" ? await this.#links(job) : [];
-    const summary = renderSummary(job, { links, now: this.#deps.now() });
     const outcome = await this.#finalCall(
       line,
       "summary",

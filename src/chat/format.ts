@@ -22,6 +22,15 @@ export function escapeHtml(text: string): string {
     .replaceAll('"', "&quot;");
 }
 
+/**
+ * The length of an HTML message as Telegram counts it against its 4096-character limit: after
+ * entity parsing, so tags and `href` URLs do not count and `&amp;` is one character (UTF-16
+ * code units, like Telegram).
+ */
+export function visibleLength(html: string): number {
+  return html.replace(/<[^>]*>/g, "").replace(/&(amp|lt|gt|quot|#\d+);/g, "_").length;
+}
+
 /** Cuts text to at most `max` characters (code points), ending with "…" when cut. */
 export function truncate(text: string, max: number): string {
   const chars = Array.from(text);

@@ -1,19 +1,32 @@
 /**
  * The completion summary of a finished job: counts, failed tracks, length, size, time taken and
- * download links; or the reason and what to try. Never longer than {@linkcode SUMMARY_MAX_CHARS}.
+ * download links (in list order, in follow-up messages when one cannot hold them all); or the
+ * reason and what to try. Each message within {@linkcode SUMMARY_MAX_CHARS} as Telegram counts.
  *
  * @module
  */
 import { type Job, type JobError, titleOf } from "../jobs/model.ts";
 import { formatSeconds } from "../runtime/duration.ts";
-import { elapsed, escapeHtml, failureLines, formatBytes, safe, unavailableLine } from "./format.ts";
+import {
+  elapsed,
+  escapeHtml,
+  failureLines,
+  formatBytes,
+  safe,
+  unavailableLine,
+  visibleLength,
+} from "./format.ts";
 import { MAX_TITLE, MAX_TRACK, renderStatus } from "./status.ts";
 
 /**
- * Upper bound for {@linkcode renderSummary}'s output. Below Telegram's 4096-character limit
- * so callers may prepend a short sentence ("You downloaded this recently…").
+ * Upper bound for each message of {@linkcode renderSummaryMessages} as Telegram counts it
+ * ({@linkcode visibleLength}). Below Telegram's 4096-character limit so callers may prepend a
+ * short sentence ("You downloaded this recently…").
  */
 export const SUMMARY_MAX_CHARS = 3800;
+
+/** Upper bound of a message's raw HTML (tags and link URLs included). */
+const MAX_RAW_CHARS = 32_000;
 
 /** Longest file name shown as link text. */
 const MAX_LINK_NAME = 80;
@@ -72,7 +85,7 @@ function failedSummary(job: Job): string {
   return lines.join("\n");
 }
 
-function succeededSummary(job: Job, links: FileLink[]): string {
+function succeededSummary(job: Job, links: FileLink[], followUps: boolean): string[] {
   const result = job.result;
   const files = result?.files ?? [];
   const p = job.progress;
@@ -112,7 +125,7 @@ function succeededSummary(job: Job, links: FileLink[]): string {
 
   if (links.length === 0) {
     head.push("", files.length === 0 ? "No files were produced." : "No download links available.");
-    return head.join("\n");
+    return [head.join("\n")];
   }
   const count = files.length + (result?.unlistedFiles ?? 0);
   const bundles = links.filter((link) => link.kind === "zip" || link.kind === "m3u8");
@@ -130,49 +143,74 @@ function succeededSummary(job: Job, links: FileLink[]): string {
   }
   const bundled = singles.length === 1 && files.length > 1;
   head.push("", bundled ? `📦 All ${files.length} files:` : "📥 Downloads:");
-  return withLinks(head.join("\n"), singles, result?.unlistedFiles ?? 0);
-}
-
-/** Appends link lines while they fit, then "… and N more files" with a hint. */
-function withLinks(head: string, links: FileLink[], unlistedFiles: number): string {
-  const moreLine = (n: number) =>
-    `… and ${n} more ${n === 1 ? "file" : "files"} not listed here ` +
-    `(a Telegram message cannot hold all the links).`;
-  const reserve = moreLine(links.length).length + 1;
-  let text = head;
-  let shown = 0;
-  for (const link of links) {
-    const line = `\n• <a href="${escapeHtml(link.url)}">${safe(link.name, MAX_LINK_NAME)}</a>`;
-    const isLast = shown === links.length - 1;
-    const limit = isLast ? SUMMARY_MAX_CHARS : SUMMARY_MAX_CHARS - reserve;
-    if (text.length + line.length > limit) break;
-    text += line;
-    shown++;
+  const more = (n: number) =>
+    bundles.length > 0
+      ? `… and ${n} more in the zip above.`
+      : `… and ${n} more ${n === 1 ? "file" : "files"} not listed here ` +
+        `(a Telegram message cannot hold all the links).`;
+  const next = `📥 More downloads of job <code>${escapeHtml(job.id)}</code>:`;
+  const pages = linkPages(head.join("\n"), singles, next);
+  const unlisted = result?.unlistedFiles ?? 0;
+  if (!followUps && pages.length > 1) {
+    const rest = pages.slice(1).join("").split("\n• ").length - 1 + unlisted;
+    return [`${pages[0] ?? ""}\n${more(rest)}`];
   }
-  const unlisted = links.length - shown + unlistedFiles;
-  if (unlisted > 0) text += `\n${moreLine(unlisted)}`;
-  return text;
+  if (unlisted > 0) pages.push(`${pages.pop() ?? ""}\n${more(unlisted)}`);
+  return pages;
 }
 
 /**
- * The completion message for a finished job: counts, failed tracks, length, size, time taken
- * and download links (succeeded); the reason and what to try (failed; a job stopped for its
- * size gets the question, to be sent with {@linkcode summaryKeyboard}); a short line
- * (cancelled). A non-final job gets its status text. Never longer than
- * {@linkcode SUMMARY_MAX_CHARS}.
+ * The head followed by one line per link, split into as many messages as the links need (each
+ * within {@linkcode SUMMARY_MAX_CHARS} as Telegram counts it, with room for one more line);
+ * follow-ups start with `next`.
+ */
+function linkPages(head: string, links: FileLink[], next: string): string[] {
+  const pages: string[] = [];
+  let text = head;
+  for (const link of links) {
+    const line = `\n• <a href="${escapeHtml(link.url)}">${safe(link.name, MAX_LINK_NAME)}</a>`;
+    const candidate = text + line;
+    if (visibleLength(candidate) + 120 > SUMMARY_MAX_CHARS || candidate.length > MAX_RAW_CHARS) {
+      pages.push(text);
+      text = next + line;
+    } else {
+      text = candidate;
+    }
+  }
+  pages.push(text);
+  return pages;
+}
+
+/**
+ * The completion message for a finished job in one message: counts, failed tracks, length,
+ * size, time taken and download links (succeeded; links that do not fit are summed up, pointing
+ * at the zip); the reason and what to try (failed; a job stopped for its size gets the question,
+ * to be sent with {@linkcode summaryKeyboard}); a short line (cancelled). A non-final job gets
+ * its status text. Within Telegram's limit as it counts it.
  */
 export function renderSummary(
   job: Job,
   options: { links: FileLink[]; now: number },
 ): string {
+  return renderSummaryMessages(job, { ...options, followUps: false })[0] ?? "";
+}
+
+/**
+ * {@linkcode renderSummary} with every link: the summary, then as many follow-up messages with
+ * the rest of the links as they need, in list order.
+ */
+export function renderSummaryMessages(
+  job: Job,
+  options: { links: FileLink[]; now: number; followUps?: boolean },
+): string[] {
   switch (job.state) {
     case "succeeded":
-      return succeededSummary(job, options.links);
+      return succeededSummary(job, options.links, options.followUps ?? true);
     case "failed":
-      return failedSummary(job);
+      return [failedSummary(job)];
     case "cancelled":
-      return `🚫 Job <code>${escapeHtml(job.id)}</code> cancelled.`;
+      return [`🚫 Job <code>${escapeHtml(job.id)}</code> cancelled.`];
     default:
-      return renderStatus(job, { now: options.now }).text;
+      return [renderStatus(job, { now: options.now }).text];
   }
 }

@@ -21,7 +21,8 @@ import {
   TELEGRAM_MESSAGE_LIMIT,
 } from "../../src/chat/format.ts";
 import { renderJobLine, renderStatus } from "../../src/chat/status.ts";
-import { renderSummary, SUMMARY_MAX_CHARS } from "../../src/chat/summary.ts";
+import { renderSummary, renderSummaryMessages, SUMMARY_MAX_CHARS } from "../../src/chat/summary.ts";
+import { visibleLength } from "../../src/chat/format.ts";
 
 /** Text a user would see: tags removed, entities decoded. */
 function visible(html: string): string {
@@ -349,12 +350,26 @@ Deno.test("renderSummary() stays under the limit with 500 failed tracks, 300 fil
   });
   const links = files.map((f, i) => ({ name: f.name, url: `https://dl.example/${i}?a=1&b=2` }));
   const text = renderSummary(job, { links, now: T0 });
-  assert(text.length <= SUMMARY_MAX_CHARS, `length ${text.length}`);
-  assert(text.length < TELEGRAM_MESSAGE_LIMIT);
+  assert(visibleLength(text) <= SUMMARY_MAX_CHARS, `length ${visibleLength(text)}`);
+  assert(visibleLength(text) < TELEGRAM_MESSAGE_LIMIT);
   assertWellFormed(text);
   const shown = text.match(/<a href=/g)?.length ?? 0;
   assert(shown > 0, "some links are listed");
   assertStringIncludes(text, `… and ${300 - shown} more files`);
+
+  const messages = renderSummaryMessages(job, { links, now: T0 });
+  assert(messages.length > 1, "the links that do not fit go into follow-up messages");
+  for (const message of messages) {
+    assert(visibleLength(message) <= SUMMARY_MAX_CHARS, `length ${visibleLength(message)}`);
+    assertWellFormed(message);
+  }
+  const hrefs = messages.flatMap((m) => [...m.matchAll(/<a href="([^"]+)"/g)].map((x) => x[1]));
+  assertEquals(
+    hrefs,
+    links.map((l) => l.url.replaceAll("&", "&amp;")),
+    "every link once, in order",
+  );
+  assert(!messages.some((m) => m.includes("more files")), "never '… and N more' with follow-ups");
   const listedFailures = text.split("Failed:\n")[1]!.split("\n…and")[0]!.split("\n").length;
   assert(listedFailures >= 1 && listedFailures <= 10, `${listedFailures} failures listed`);
   assertStringIncludes(text, `\n…and ${500 - listedFailures} more\n`);
@@ -363,11 +378,17 @@ Deno.test("renderSummary() stays under the limit with 500 failed tracks, 300 fil
 Deno.test("renderSummary() counts every link that did not fit, even a giant URL", () => {
   const links = [
     { name: "a.mp3", url: "https://dl.example/a" },
-    { name: "b.mp3", url: `https://dl.example/${"x".repeat(5_000)}` },
+    { name: "b.mp3", url: `https://dl.example/${"x".repeat(40_000)}` },
   ];
   const text = renderSummary(succeeded(), { links, now: T0 });
   assertStringIncludes(text, '• <a href="https://dl.example/a">a.mp3</a>\n… and 1 more file ');
-  assert(text.length <= SUMMARY_MAX_CHARS);
+  const [first, second] = renderSummaryMessages(succeeded(), { links, now: T0 });
+  assert(!first?.includes("b.mp3") && second?.includes("b.mp3"), "b.mp3 follows on its own");
+});
+
+Deno.test("visibleLength() counts what Telegram counts: no tags, no URLs, one character per entity", () => {
+  assertEquals(visibleLength('<a href="https://x.example/?a=1&amp;b=2">a &amp; b</a>'), 5);
+  assertEquals(visibleLength("<b>Ü</b> 🎵"), 4, "UTF-16 code units, as Telegram counts");
 });
 
 Deno.test("renderSummary() of a failed job gives the reason, the job id and what to try", () => {

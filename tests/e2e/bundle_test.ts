@@ -5,7 +5,16 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { tempDir } from "../_test_utils.ts";
-import { ALICE, jobIdFrom, linksIn, localUrl, PLAYLIST, startTestBot } from "./_harness.ts";
+import {
+  ALICE,
+  fileLinksIn,
+  jobIdFrom,
+  linksIn,
+  localUrl,
+  PLAYLIST,
+  startTestBot,
+} from "./_harness.ts";
+import { TelegramEmulator } from "../../src/emulator/mod.ts";
 
 const IN_ORDER = [
   "Artist One - Song One.mp3",
@@ -83,3 +92,50 @@ async function run(command: string, args: string[]): Promise<string> {
   const out = await new Deno.Command(command, { args, stdout: "piped" }).output();
   return new TextDecoder().decode(out.stdout);
 }
+
+Deno.test("a 150-track playlist: every link arrives, in list order, over as many messages as needed, with no 429", async () => {
+  const emulator = await TelegramEmulator.start({
+    floodLimit: { perChatPerSecond: 1, perBotPerSecond: 30 },
+  });
+  const bot = await startTestBot({
+    emulator,
+    telegramPace: true,
+    downloaderEnv: {
+      FAKE_SPOTDL_TRACKS: "150",
+      FAKE_SPOTDL_DELAY: "0.001",
+      FAKE_SPOTDL_BYTES: "64",
+    },
+    config: (base) => ({ ...base, jobs: { ...base.jobs, confirm_above_tracks: 0 } }),
+  });
+  try {
+    bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
+    const summary = await bot.emulator.waitForBotMessage(ALICE.id, /150 downloaded/, {
+      timeoutMs: 30_000,
+    });
+    const files = await bot.emulator.waitFor(() => {
+      const all = bot.emulator.botMessages(ALICE.id).filter((m) => m.messageId >= summary.messageId)
+        .flatMap((m) => fileLinksIn(m));
+      return all.length >= 150 ? all : undefined;
+    }, { intervalMs: 100, timeoutMs: 30_000, message: "all 150 links" });
+    const names = files.map((f) => decodeURIComponent(new URL(f).pathname.split("/").pop()!));
+    const expected = Array.from({ length: 150 }, (_, i) => {
+      const word =
+        ["One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten"][i] ??
+          String(i + 1);
+      return `Artist ${word} - Song ${word}.mp3`;
+    });
+    assertEquals(names, expected, "every link once, in list order");
+    const messages = bot.emulator.botMessages(ALICE.id).filter((m) =>
+      m.messageId >= summary.messageId
+    );
+    assert(messages.length > 1, "the links took more than one message");
+    for (const m of messages) {
+      assert((m.text ?? "").length <= 4096, `message of ${(m.text ?? "").length} characters`);
+      assert(!/more files? not listed/.test(m.text ?? ""), "nothing left out");
+    }
+    assertEquals(emulator.stats.floodRejections, 0, "no 429");
+  } finally {
+    await bot.close();
+    await emulator.close();
+  }
+});

@@ -9,7 +9,7 @@
 import type { BotContext, BotDeps } from "../context.ts";
 import type { SubmitResult } from "../../jobs/service.ts";
 import { renderStatus } from "../../chat/status.ts";
-import { renderSummary } from "../../chat/summary.ts";
+import { renderSummaryMessages } from "../../chat/summary.ts";
 
 /** Sends the message for a submit's result and stores it as the job's status message. */
 export async function showSubmittedJob(
@@ -21,9 +21,9 @@ export async function showSubmittedJob(
   const now = deps.now();
   if (!created && job.state === "succeeded") {
     const links = await deps.fileLinks(job);
-    await ctx.reply(
-      `You downloaded this recently, so here it is again.\n\n${renderSummary(job, { links, now })}`,
-    );
+    const [summary, ...followUps] = renderSummaryMessages(job, { links, now });
+    await ctx.reply(`You downloaded this recently, so here it is again.\n\n${summary}`);
+    for (const text of followUps) await ctx.reply(text);
     return;
   }
   const status = renderStatus(job, { position, now }).text;
