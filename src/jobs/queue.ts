@@ -2,7 +2,7 @@
  * The FIFO queue and claiming, on plain KV keys with check-and-set (no `kv.enqueue`), so several
  * bot instances can share one store.
  *
- * - Queue entries are `["dlbot", "queue", createdAt, jobId]`; `createdAt` is unique and increasing,
+ * - Queue entries are `["dlbot", "queue", createdAt, jobId]`; ordered by `createdAt` then job id,
  *   so listing the prefix is FIFO order. A re-queued job keeps its key and so its place at the front.
  * - A claim moves the head job to running and writes an expiring lease, but only while fewer than
  *   `max_concurrent` live leases exist. Counting and claiming are made atomic by checking and moving

@@ -1,7 +1,11 @@
 /**
- * The atomic submit: the dedupe entry, the per-user and queue limits and the new job with its
- * index entries, checked and written in one operation, so concurrent identical submits create
- * exactly one job.
+ * The atomic submit: the dedupe entry, the per-user limit and the new job with its index entries,
+ * checked and written in one operation, so concurrent identical submits create exactly one job.
+ *
+ * Only a user's own submits contend: each checks and moves that user's clock key, never a key
+ * shared by everyone (200 users in the same second would otherwise retry each other out). The
+ * queue's length limit is therefore a soft one: submits racing at the very limit may pass it by
+ * a few.
  *
  * @module
  */
@@ -15,9 +19,9 @@ import {
   jobByUserKey,
   jobKey,
   jobRecentKey,
-  queueClockKey,
   queueKey,
   queuePrefix,
+  userClockKey,
 } from "../kv/keys.ts";
 import type { SpotifyLink } from "../links/spotify.ts";
 import { newJobId } from "./ids.ts";
@@ -64,7 +68,7 @@ export async function trySubmit(
   const { userId, chatId, link, confirmed } = request;
   const jobs = limits;
   const linkKey = jobByLinkKey(userId, link.url);
-  const [linkEntry, clockEntry] = await kv.getMany([linkKey, queueClockKey()]);
+  const [linkEntry, clockEntry] = await kv.getMany([linkKey, userClockKey(userId)]);
   const existingId = parseJobIdValue(linkEntry.value);
   if (existingId !== undefined) {
     const existing = await readJob(kv, existingId);
@@ -98,7 +102,7 @@ export async function trySubmit(
     .check(linkEntry)
     .check(clockEntry)
     .check({ key: jobKey(job.id), versionstamp: null })
-    .set(queueClockKey(), { lastCreatedAt: createdAt })
+    .set(userClockKey(userId), { lastCreatedAt: createdAt }, { expireIn: 86_400_000 })
     .set(jobKey(job.id), job)
     .set(queueKey(createdAt, job.id), job.id)
     .set(activeKey(userId, job.id), job.id)

@@ -15,14 +15,14 @@
  * | `["dlbot", "active", <userId>, <jobId>]` | job id: one user's queued or running jobs |
  * | `["dlbot", "running", <jobId>]` | job id: jobs in state running (checked by recovery) |
  * | `["dlbot", "lease", <jobId>]` | `{ jobId, owner, expiresAt }`: a worker's expiring claim on a running job |
- * | `["dlbot", "meta", "queue_clock"]` | `{ lastCreatedAt }`: makes `createdAt` unique and increasing; guards submits |
+ * | `["dlbot", "user_clock", <userId>]` | `{ lastCreatedAt }`: one user's submits, checked and moved by each, so the user's active-job limit holds (no key every submit must move) |
  * | `["dlbot", "meta", "lease_clock"]` | claim counter: serialises claims so `max_concurrent` holds |
  * | `["dlbot", "meta", "instance"]` | `{ owner, pid, host, expiresAt }`: the process using a local data dir, kept (expired) after it stopped (`src/app/instance_lock.ts`) |
  * | `["dlbot", "admin_alert", <kind>]` | `{ at }`: an admin alert of this kind went out (expires after an hour) |
  * | `["dlbot", "meta", "spotify_cooldown"]` | `{ until }`: Spotify asked for a long pause; no job starts before `until` |
  * | `["dlbot", "outbox", <jobId>]` | what a finished job still owes its chat and who is sending it (`src/jobs/outbox.ts`); written with the final state |
  *
- * `createdAt` is unique across the store (see `queue_clock`), so ordering by it is FIFO order.
+ * Keys ordered by `createdAt` (milliseconds) are FIFO order; the job id after it breaks ties.
  *
  * @module
  */
@@ -110,9 +110,9 @@ export function leasePrefix(): Deno.KvKey {
   return [PREFIX, "lease"];
 }
 
-/** Last handed-out `createdAt`; every submit checks and moves it. */
-export function queueClockKey(): Deno.KvKey {
-  return [PREFIX, "meta", "queue_clock"];
+/** One user's last submit; that user's submits check and move it (other users' do not). */
+export function userClockKey(userId: number): Deno.KvKey {
+  return [PREFIX, "user_clock", userId];
 }
 
 /** Claim counter; every claim checks and moves it, so lease counting and claiming are atomic. */

@@ -198,3 +198,25 @@ Deno.test("setStatusMessage() remembers the chat message of a job", async () => 
     assertEquals((await h.service.status(ALICE, job.id)).job.statusMessageId, 4242);
   });
 });
+
+Deno.test("200 users submitting in the same instant all get their job: no error from contention", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A KV file, as in production: its writes are serialised like a real store's.
+    await withHarness(
+      { kvPath: `${dir}/kv.sqlite3`, jobs: { max_queue_length: 1000 } },
+      async (h) => {
+        const results = await Promise.allSettled(
+          Array.from({ length: 200 }, (_, i) => submitAs(h, 10_000 + i, i)),
+        );
+        const failed = results.filter((r) => r.status === "rejected");
+        assertEquals(failed.length, 0, `${failed.length} failed: ${JSON.stringify(failed[0])}`);
+        const ids = new Set(results.map((r) => r.status === "fulfilled" ? r.value.job.id : ""));
+        assertEquals(ids.size, 200, "200 distinct jobs");
+        assertEquals(await h.service.queueDepth(), 200);
+      },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
