@@ -20,6 +20,7 @@ export interface BotDepsOptions {
   /** Extra whitelisted users (the sandbox's terminal user). */
   extraAllowedUserIds?: readonly number[];
   jobs: BotDeps["jobs"];
+  settings: BotDeps["settings"];
   links: BotDeps["links"];
   statusMessages: BotDeps["statusMessages"];
   fileLinks: BotDeps["fileLinks"];
@@ -40,6 +41,7 @@ export function botDeps(options: BotDepsOptions): BotDeps {
   const limits = config.rate_limit;
   return {
     jobs: options.jobs,
+    settings: options.settings,
     links: options.links,
     statusMessages: options.statusMessages,
     access: {

@@ -14,6 +14,7 @@ import { downloaderFromConfig, inspectOutput } from "../downloader/mod.ts";
 import { JobWorker } from "../jobs/worker.ts";
 import { KvJobService } from "../jobs/kv_service.ts";
 import { KvOutbox } from "../jobs/outbox.ts";
+import { UserSettings } from "../jobs/user_settings.ts";
 import { type JobTimings, jobTimings } from "../jobs/store.ts";
 import type { Job } from "../jobs/model.ts";
 import type { ChatApi } from "../chat/chat_api.ts";
@@ -191,6 +192,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       now,
       extraAllowedUserIds: options.extraAllowedUserIds,
       jobs,
+      settings: new UserSettings(kv, config),
       links: new LinkReader({
         shortLinkBase: config.links.short_link_base,
         maxPerMessage: config.links.max_per_message,

@@ -16,6 +16,7 @@ import { commandRateLimit, logContext, wellFormed, whitelist } from "./middlewar
 import { helpFeature } from "./features/help.ts";
 import { downloadFeature } from "./features/download.ts";
 import { statusFeature } from "./features/status.ts";
+import { settingsFeature } from "./features/settings.ts";
 import { cancelFeature } from "./features/cancel.ts";
 import { confirmFeature } from "./features/confirm.ts";
 import { fallbackFeature } from "./features/fallback.ts";
@@ -52,6 +53,7 @@ export function installHandlers(bot: Bot<BotContext>, deps: BotDeps): void {
     .use(statusFeature(deps))
     .use(confirmFeature(deps))
     .use(cancelFeature(deps))
+    .use(settingsFeature(deps))
     .use(adminFeature(deps))
     .use(fallbackFeature(deps));
   bot.catch((err) => {

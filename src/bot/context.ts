@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { UserSettings } from "../jobs/user_settings.ts";
 import type { Context } from "grammy";
 import type { AppLogger } from "../log/logger.ts";
 import type { JobService, Requester } from "../jobs/service.ts";
@@ -63,6 +64,8 @@ export interface LinkSource {
 /** Everything the handlers need. */
 export interface BotDeps {
   jobs: JobService;
+  /** The users' /settings (audio format and bitrate). */
+  settings: UserSettings;
   links: LinkSource;
   statusMessages: StatusMessages;
   access: AccessPolicy;

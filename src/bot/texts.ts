@@ -11,6 +11,7 @@ export const COMMANDS: readonly { command: string; description: string }[] = [
   { command: "download", description: "Download a Spotify track, album or playlist" },
   { command: "status", description: "Your jobs, or one job: /status <job id>" },
   { command: "cancel", description: "Cancel a job: /cancel <job id>" },
+  { command: "settings", description: "Audio format and bitrate of your downloads" },
   { command: "help", description: "How to use this bot" },
 ];
 
@@ -22,6 +23,7 @@ export const HELP_TEXT = [
   "/status — your recent jobs",
   "/status &lt;job id&gt; — one job in detail",
   "/cancel &lt;job id&gt; — stop a queued or running job",
+  "/settings — audio format and bitrate of your downloads",
   "/help — this text",
   "",
   "Links can be tracks, albums, playlists or artists, for example:",

@@ -50,3 +50,37 @@ export function parseConfirmData(data: string): string | null {
 export function summaryKeyboard(job: Job): InlineKeyboard | undefined {
   return needsConfirmation(job) ? confirmKeyboard(job.id, job.progress.total) : undefined;
 }
+
+/** One `/settings` choice in a button: whose settings, which one, and the value. */
+export interface SettingChoice {
+  userId: number;
+  name: "format" | "bitrate";
+  value: string;
+}
+
+/** Callback data of a settings button: `set:<user id>:<f|b>:<value>`. */
+const SETTING_DATA = /^set:(\d{1,15}):([fb]):([a-z0-9]{1,10})$/;
+/** Matches settings buttons (for `composer.callbackQuery`). */
+export const SETTINGS_DATA = /^set:/;
+
+/** The settings message's buttons: one row per setting, the current value ticked. */
+export function settingsKeyboard(
+  userId: number,
+  current: { format: string; bitrate: string },
+  choices: { format: readonly string[]; bitrate: readonly string[] },
+): InlineKeyboard {
+  const row = (name: "format" | "bitrate", values: readonly string[]) =>
+    values.map((value) => ({
+      text: value === current[name] ? `✓ ${value}` : value,
+      callback_data: `set:${userId}:${name === "format" ? "f" : "b"}:${value}`,
+    }));
+  return { inline_keyboard: [row("format", choices.format), row("bitrate", choices.bitrate)] };
+}
+
+/** The choice in a settings button's data; null for anything else (stale, tampered). */
+export function parseSettingData(data: string): SettingChoice | null {
+  const match = SETTING_DATA.exec(data);
+  if (!match) return null;
+  const [, user = "", letter, value = ""] = match;
+  return { userId: Number(user), name: letter === "f" ? "format" : "bitrate", value };
+}

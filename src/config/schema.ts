@@ -90,6 +90,13 @@ const storageSchema = z.strictObject({
   min_free_mb: z.number().int().min(0).default(500),
 });
 
+/** An audio format spotDL writes (`--format`). */
+const audioFormat = z.enum(["mp3", "m4a", "opus", "ogg", "flac", "wav"]);
+/** A spotDL `--bitrate`. */
+const bitrate = z.string().regex(/^(\d{2,3}k|auto|disable)$/, {
+  message: 'must be like "128k" or "320k", or "auto" / "disable"',
+});
+
 const downloaderSchema = z.strictObject({
   /** Executable name (looked up on PATH) or absolute path. */
   command: z.string().min(1).default("spotdl"),
@@ -108,14 +115,19 @@ const downloaderSchema = z.strictObject({
    * pauses every job until it ends, and they continue by themselves.
    */
   spotify_wait_max_seconds: z.number().int().min(0).max(86_400).default(120),
-  /** spotDL's `--format`. */
-  audio_format: z.enum(["mp3", "m4a", "opus", "ogg", "flac", "wav"]).default("mp3"),
-  /** spotDL's `--bitrate`: e.g. "128k", "320k", or "auto" / "disable". */
-  bitrate: z.string().regex(/^(\d{2,3}k|auto|disable)$/, {
-    message: 'must be like "128k" or "320k", or "auto" / "disable"',
-  }).default("128k"),
+  /** spotDL's `--format`: the default of users who chose none (`/settings`). */
+  audio_format: audioFormat.default("mp3"),
+  /** spotDL's `--bitrate`: e.g. "128k", "320k", or "auto" / "disable"; the users' default. */
+  bitrate: bitrate.default("128k"),
   /** spotDL's `--threads`: songs downloaded at once per job. */
   threads: z.number().int().min(1).max(16).default(4),
+});
+
+const settingsSchema = z.strictObject({
+  /** The formats users may choose in `/settings` (must hold `downloader.audio_format`). */
+  formats: z.array(audioFormat).min(1).default(["mp3", "m4a", "opus", "flac"]),
+  /** The bitrates users may choose (must hold `downloader.bitrate`). */
+  bitrates: z.array(bitrate).min(1).default(["128k", "192k", "256k", "320k", "auto"]),
 });
 
 const jobsSchema = z.strictObject({
@@ -181,12 +193,27 @@ export const configSchema = z.strictObject({
   storage: storageSchema.prefault({}),
   downloader: downloaderSchema.prefault({}),
   jobs: jobsSchema.prefault({}),
+  settings: settingsSchema.prefault({}),
   rate_limit: rateLimitSchema.prefault({}),
   links: linksSchema.prefault({}),
   log: logSchema.prefault({}),
   shutdown: shutdownSchema.prefault({}),
   sandbox: sandboxSchema.prefault({}),
 }).superRefine((c, ctx) => {
+  if (!c.settings.formats.includes(c.downloader.audio_format)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["settings", "formats"],
+      message: `must include downloader.audio_format ("${c.downloader.audio_format}"), the default`,
+    });
+  }
+  if (!c.settings.bitrates.includes(c.downloader.bitrate)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["settings", "bitrates"],
+      message: `must include downloader.bitrate ("${c.downloader.bitrate}"), the default`,
+    });
+  }
   if (c.telegram.mode === "webhook") {
     if (!c.telegram.webhook.url) {
       ctx.addIssue({

@@ -139,6 +139,10 @@ export class SubprocessDownloader implements Downloader {
     const outputDir = resolvePath(request.outputDir);
     await Deno.mkdir(outputDir, { recursive: true });
     const args = buildArgs(this.#options.args, { url: request.url, output_dir: outputDir });
+    // After the configured flags, so the user's choice wins (argparse keeps the last value).
+    if (request.audio !== undefined && this.#options.format === "spotdl") {
+      args.push("--format", request.audio.format, "--bitrate", request.audio.bitrate);
+    }
     // A HOME of its own per run: spotDL's temp files, caches and any config.json it would read
     // (one setting there can change every line the bot relies on) stay with this run.
     const home = runHome(outputDir);

@@ -16,6 +16,8 @@ export interface DownloadRequest {
   signal: AbortSignal;
   /** Called for each parsed event, in order. */
   onEvent: (event: DownloaderEvent) => void;
+  /** The audio the user chose (spotDL's `--format` and `--bitrate`); absent: as configured. */
+  audio?: { format: string; bitrate: string };
 }
 
 /** How a run ended. */

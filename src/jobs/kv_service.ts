@@ -17,7 +17,7 @@ import { jobByUserPrefix, jobKey, jobRecentPrefix, queuePrefix } from "../kv/key
 import type { SpotifyLink } from "../links/spotify.ts";
 import { countKeys, type NewJobRequest, type SubmitOptions, trySubmit } from "./submit.ts";
 import { isJobId } from "./ids.ts";
-import { isFinal, type Job } from "./model.ts";
+import { isFinal, type Job, type JobAudio } from "./model.ts";
 import { liveLeases, queuePosition, queuePositions, spotifyPausedUntil } from "./queue.ts";
 import { CANCELLED_ERROR } from "./errors.ts";
 import type { JobService, JobView, LocalJobRunner, Requester, SubmitResult } from "./service.ts";
@@ -77,7 +77,7 @@ export class KvJobService implements JobService {
    * create exactly one job. Throws `ShuttingDownError`, `ActiveJobLimitError`, `QueueFullError`.
    */
   async submit(
-    request: { userId: number; chatId: number; link: SpotifyLink },
+    request: { userId: number; chatId: number; link: SpotifyLink; audio?: JobAudio },
   ): Promise<SubmitResult> {
     if (this.#deps.isDraining?.()) throw new ShuttingDownError();
     const space = await this.#deps.hasSpace?.();
@@ -124,6 +124,7 @@ export class KvJobService implements JobService {
           chatId: stopped.chatId,
           link: { url: stopped.url, kind: stopped.kind },
           confirmed: true,
+          ...(stopped.audio === undefined ? {} : { audio: stopped.audio }),
         },
         {
           reuse: (job, now) =>

@@ -88,6 +88,22 @@ export const jobResultSchema = z.object({
 /** A job's result. */
 export type JobResult = z.infer<typeof jobResultSchema>;
 
+/** The audio a job downloads: spotDL's `--format` and `--bitrate` (the user's settings). */
+export const jobAudioSchema = z.object({
+  format: z.string().max(10),
+  bitrate: z.string().max(10),
+});
+/** A job's audio settings. */
+export type JobAudio = z.infer<typeof jobAudioSchema>;
+
+/**
+ * What the same-link dedupe compares: the link, and the audio settings when they were chosen
+ * (a link asked for again as flac is another download than as mp3).
+ */
+export function dedupeTarget(url: string, audio: JobAudio | undefined): string {
+  return audio === undefined ? url : `${url}#${audio.format}/${audio.bitrate}`;
+}
+
 /** Why a job failed or stopped, kept apart: one text for the user, one for the log. */
 export const jobErrorSchema = z.object({
   code: z.enum([
@@ -149,6 +165,8 @@ export const jobSchema = z.object({
    * job starts again; later ones may be cut off and are removed.
    */
   filesCompleteBefore: z.number().optional(),
+  /** The user's audio settings when it was asked for; the configured defaults when absent. */
+  audio: jobAudioSchema.optional(),
   /** The chat message that shows this job's progress (edited in place). */
   statusMessageId: z.number().int().optional(),
   progress: jobProgressSchema.prefault({}),

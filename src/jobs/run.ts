@@ -134,6 +134,7 @@ export class JobRun {
         outputDir: dir,
         signal: this.#controller.signal,
         onEvent: (event) => this.#onEvent(event),
+        ...(this.job.audio === undefined ? {} : { audio: this.job.audio }),
       });
       this.#started.resolve();
       outcome = await running;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { SpotifyLink } from "../links/spotify.ts";
-import type { Job } from "./model.ts";
+import type { Job, JobAudio } from "./model.ts";
 
 /** Who is asking: users see their own jobs, admins see all. */
 export interface Requester {
@@ -34,7 +34,9 @@ export interface JobService {
    * Creates a job, or returns the user's existing queued/running/recently succeeded job for the
    * same canonical link. Throws `ActiveJobLimitError`, `QueueFullError` or `ShuttingDownError`.
    */
-  submit(request: { userId: number; chatId: number; link: SpotifyLink }): Promise<SubmitResult>;
+  submit(
+    request: { userId: number; chatId: number; link: SpotifyLink; audio?: JobAudio },
+  ): Promise<SubmitResult>;
   /** One job; throws `JobNotFoundError` when missing or not visible to the requester. */
   status(requester: Requester, jobId: string): Promise<JobView>;
   /** The requester's most recent jobs, newest first. */

@@ -19,7 +19,7 @@ import {
 import type { Config } from "../config/schema.ts";
 import { retryCas } from "../kv/cas.ts";
 import { isJobId } from "./ids.ts";
-import { isFinal, type Job, jobSchema } from "./model.ts";
+import { dedupeTarget, isFinal, type Job, jobSchema } from "./model.ts";
 import { newOutboxEntry } from "./outbox_entry.ts";
 
 /** A job as read, with the versionstamp to check when writing it back. */
@@ -165,7 +165,7 @@ export interface FinalWrite {
 export async function commitFinal(kv: Deno.Kv, write: FinalWrite): Promise<boolean> {
   const { entry, final, now, timings } = write;
   const job = entry.job;
-  const linkKey = jobByLinkKey(job.userId, job.url);
+  const linkKey = jobByLinkKey(job.userId, dedupeTarget(job.url, job.audio));
   const link = await kv.get(linkKey);
   const retention = jobWriteOptions(final, now, timings.retentionMs);
   const op = kv.atomic()

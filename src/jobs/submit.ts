@@ -25,7 +25,7 @@ import {
 } from "../kv/keys.ts";
 import type { SpotifyLink } from "../links/spotify.ts";
 import { newJobId } from "./ids.ts";
-import { type Job, jobSchema } from "./model.ts";
+import { dedupeTarget, type Job, type JobAudio, jobSchema } from "./model.ts";
 import { parseJobIdValue, readJob } from "./store.ts";
 
 /** What a new job is made from. */
@@ -34,6 +34,8 @@ export interface NewJobRequest {
   chatId: number;
   link: Pick<SpotifyLink, "url" | "kind">;
   confirmed: boolean;
+  /** The user's audio settings; absent: the configured defaults. */
+  audio?: JobAudio;
 }
 
 /** How {@linkcode trySubmit} treats an existing job for the link, and what else it writes. */
@@ -54,6 +56,13 @@ export interface Submitted {
 const queueClockSchema = z.object({ lastCreatedAt: z.number() });
 
 /**
+ * The last `createdAt` this process handed out: submits of one process (the usual set-up) get
+ * increasing ones, so their FIFO order holds within a millisecond too; across processes a tie
+ * falls back to the job id.
+ */
+let lastCreatedHere = 0;
+
+/**
  * One attempt of the atomic submit: returns a reusable existing job for the link, or checks
  * the per-user and queue limits and writes the new job with its index entries (plus
  * `alsoWrite`'s changes) in one operation. Undefined when a concurrent write got in between.
@@ -65,9 +74,9 @@ export async function trySubmit(
   request: NewJobRequest,
   options: SubmitOptions,
 ): Promise<Submitted | undefined> {
-  const { userId, chatId, link, confirmed } = request;
+  const { userId, chatId, link, confirmed, audio } = request;
   const jobs = limits;
-  const linkKey = jobByLinkKey(userId, link.url);
+  const linkKey = jobByLinkKey(userId, dedupeTarget(link.url, audio));
   const [linkEntry, clockEntry] = await kv.getMany([linkKey, userClockKey(userId)]);
   const existingId = parseJobIdValue(linkEntry.value);
   if (existingId !== undefined) {
@@ -86,7 +95,12 @@ export async function trySubmit(
     throw new QueueFullError(jobs.max_queue_length);
   }
   const clock = queueClockSchema.safeParse(clockEntry.value);
-  const createdAt = Math.max(now, clock.success ? clock.data.lastCreatedAt + 1 : 0);
+  const createdAt = Math.max(
+    now,
+    clock.success ? clock.data.lastCreatedAt + 1 : 0,
+    lastCreatedHere + 1,
+  );
+  lastCreatedHere = createdAt;
   const job = jobSchema.parse({
     id: newJobId(),
     userId,
@@ -95,6 +109,7 @@ export async function trySubmit(
     kind: link.kind,
     state: "queued",
     confirmed,
+    ...(audio === undefined ? {} : { audio }),
     createdAt,
     updatedAt: createdAt,
   });

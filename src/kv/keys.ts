@@ -20,6 +20,7 @@
  * | `["dlbot", "meta", "instance"]` | `{ owner, pid, host, expiresAt }`: the process using a local data dir, kept (expired) after it stopped (`src/app/instance_lock.ts`) |
  * | `["dlbot", "admin_alert", <kind>]` | `{ at }`: an admin alert of this kind went out (expires after an hour) |
  * | `["dlbot", "meta", "spotify_cooldown"]` | `{ until }`: Spotify asked for a long pause; no job starts before `until` |
+ * | `["dlbot", "settings", <userId>]` | `{ format?, bitrate? }`: what the user chose in /settings (`src/jobs/user_settings.ts`) |
  * | `["dlbot", "outbox", <jobId>]` | what a finished job still owes its chat and who is sending it (`src/jobs/outbox.ts`); written with the final state |
  *
  * Keys ordered by `createdAt` (milliseconds) are FIFO order; the job id after it breaks ties.
@@ -143,4 +144,9 @@ export function outboxKey(jobId: string): Deno.KvKey {
 /** Prefix of the outbox. */
 export function outboxPrefix(): Deno.KvKey {
   return [PREFIX, "outbox"];
+}
+
+/** One user's /settings choices. */
+export function userSettingsKey(userId: number): Deno.KvKey {
+  return [PREFIX, "settings", userId];
 }

@@ -28,7 +28,13 @@ export function downloadFeature(deps: BotDeps): Composer<BotContext> {
     const { userId } = ctx.requester;
     const decision = await deps.limits.downloads.take(userId);
     if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, "downloads");
-    const submitted = await deps.jobs.submit({ userId, chatId: ctx.chat.id, link });
+    const audio = await deps.settings.audioFor(userId);
+    const submitted = await deps.jobs.submit({
+      userId,
+      chatId: ctx.chat.id,
+      link,
+      ...(audio === undefined ? {} : { audio }),
+    });
     ctx.log.info(submitted.created ? "job submitted" : "job reused", {
       job_id: submitted.job.id,
       url: link.url,
