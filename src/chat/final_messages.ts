@@ -9,6 +9,7 @@
  */
 import { InputFile } from "grammy";
 import type { Job } from "../jobs/model.ts";
+import type { DeliveryLog } from "../jobs/service.ts";
 import type { Log } from "../log/logger.ts";
 import { audioMessageOptions, baseName, uploadableTrack } from "./audio.ts";
 import type { ChatApi } from "./chat_api.ts";
@@ -245,4 +246,33 @@ export class FinalMessages {
         ),
     );
   }
+}
+
+/**
+ * The outbox's record of a job's delivery, claimed for this instance; null when nothing is
+ * owed or another instance has it. Without an outbox, a delivery nobody resumes.
+ */
+export async function openDelivery(
+  outbox: DeliveryLog | undefined,
+  jobId: string,
+  logger: Log,
+): Promise<DeliveryRecord | null> {
+  if (outbox === undefined) return unrecordedDelivery();
+  const sent = await outbox.begin(jobId);
+  if (sent === null) {
+    logger.debug("job messages already sent", { job_id: jobId });
+    return null;
+  }
+  return { sent, mark: (step) => outbox.sent(jobId, step) };
+}
+
+/** Ends a delivery in the outbox: done, or left for a later attempt. */
+export async function closeDelivery(
+  outbox: DeliveryLog | undefined,
+  jobId: string,
+  outcome: DeliveryOutcome,
+): Promise<void> {
+  if (outbox === undefined) return;
+  if (outcome === "delivered") await outbox.delivered(jobId);
+  else await outbox.postpone(jobId);
 }

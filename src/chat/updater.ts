@@ -19,13 +19,8 @@ import type { DeliveryLog, JobObserver } from "../jobs/service.ts";
 import type { Log } from "../log/logger.ts";
 import { sleep as realSleep } from "../runtime/sleep.ts";
 import type { ChatApi } from "./chat_api.ts";
-import {
-  type ChatLine,
-  type DeliveryOutcome,
-  type DeliveryRecord,
-  FinalMessages,
-  unrecordedDelivery,
-} from "./final_messages.ts";
+import { type ChatLine, closeDelivery, FinalMessages, openDelivery } from "./final_messages.ts";
+import { remember } from "./memory.ts";
 import { ChatGate, classify, describeFailure } from "./pacing.ts";
 import { withPriority } from "./priority.ts";
 import { renderStatus } from "./status.ts";
@@ -67,9 +62,6 @@ export interface ChatUpdaterDeps {
   /** Injectable for tests; default uses `setTimeout`. */
   sleep?: Sleep;
 }
-
-/** Finished job ids (and status message ids) remembered. */
-const MEMORY = 1000;
 
 /** Per-chat scheduling state. */
 interface ChatState {
@@ -177,13 +169,13 @@ export class ChatUpdater implements JobObserver {
     const job = this.#withMessageId(finished);
     const chat = this.#chat(job.chatId);
     chat.pending.delete(job.id);
-    const record = await this.#beginDelivery(job);
+    const record = await openDelivery(this.#deps.outbox, job.id, this.#deps.logger);
     if (record === null) return;
     await new Promise<void>((resolve) => {
       chat.finals.push(async () => {
         try {
           const outcome = await this.#final.deliver(chat.line, job, record);
-          await this.#endDelivery(job, outcome);
+          await closeDelivery(this.#deps.outbox, job.id, outcome);
         } catch (error) {
           this.#deps.logger.error("sending the job summary failed", {
             job_id: job.id,
@@ -198,25 +190,6 @@ export class ChatUpdater implements JobObserver {
       });
       this.#kick(chat);
     });
-  }
-
-  /** The outbox's record of the job's delivery; null when nothing is owed or another has it. */
-  async #beginDelivery(job: Job): Promise<DeliveryRecord | null> {
-    const outbox = this.#deps.outbox;
-    if (outbox === undefined) return unrecordedDelivery();
-    const sent = await outbox.begin(job.id);
-    if (sent === null) {
-      this.#deps.logger.debug("job messages already sent", { job_id: job.id });
-      return null;
-    }
-    return { sent, mark: (step) => outbox.sent(job.id, step) };
-  }
-
-  async #endDelivery(job: Job, outcome: DeliveryOutcome): Promise<void> {
-    const outbox = this.#deps.outbox;
-    if (outbox === undefined) return;
-    if (outcome === "delivered") await outbox.delivered(job.id);
-    else await outbox.postpone(job.id);
   }
 
   /** Stops all waiting: pending edits are dropped, waiting completions give up. */
@@ -382,16 +355,5 @@ export class ChatUpdater implements JobObserver {
         this.#deps.logger.warn("progress edit rejected", props);
         return;
     }
-  }
-}
-
-/** Adds to a bounded memory (a Set or Map used in insertion order), dropping the oldest. */
-function remember<K, V>(memory: Set<K> | Map<K, V>, key: K, value?: V): void {
-  memory.delete(key);
-  if (memory instanceof Map) memory.set(key, value as V);
-  else memory.add(key);
-  if (memory.size > MEMORY) {
-    const oldest = memory.keys().next().value;
-    if (oldest !== undefined) memory.delete(oldest);
   }
 }

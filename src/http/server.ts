@@ -21,6 +21,7 @@ import { serveFile } from "./file_response.ts";
 import type { HealthChecks } from "./health.ts";
 import { type LinkSigner, parseBundlePath, parseFileLinkPath } from "./signing.ts";
 import { serveBundle } from "./bundle.ts";
+import { constantTimeEqual, MAX_WEBHOOK_BODY_BYTES, readLimited } from "./webhook_body.ts";
 import type { Log } from "../log/logger.ts";
 import { errorText } from "../runtime/error_text.ts";
 
@@ -239,47 +240,6 @@ async function resolveInside(
     }
     throw error;
   }
-}
-
-/** Telegram's updates are small; a megabyte is generous. */
-const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
-
-/** The request body as text, or undefined (unread past the limit) when it is larger. */
-async function readLimited(request: Request, limit: number): Promise<string | undefined> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) {
-    await request.body?.cancel();
-    return undefined;
-  }
-  const reader = request.body?.getReader();
-  if (reader === undefined) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return new TextDecoder().decode(bytes);
-}
-
-/** Compares without an early exit, so response time does not reveal how much matched. */
-function constantTimeEqual(given: string, expected: Uint8Array): boolean {
-  const bytes = new TextEncoder().encode(given);
-  let diff = bytes.length ^ expected.length;
-  for (let i = 0; i < expected.length; i++) diff |= (bytes[i] ?? 0) ^ (expected[i] ?? 0);
-  return diff === 0;
 }
 
 function text(status: number, body: string): Response {
