@@ -25,6 +25,31 @@ export function uploadableTrack(job: Job, uploadLimitBytes: number): JobFile | u
   return file.size <= uploadLimitBytes ? file : undefined;
 }
 
+/** Tracks of a list sent as audio at once (Telegram's album limit). */
+export const ALBUM_SIZE = 10;
+
+/**
+ * The tracks of a succeeded list to send as audio, in list order, in albums of up to
+ * {@linkcode ALBUM_SIZE}; files over the upload limit stay links only. Empty unless the job asked
+ * for it.
+ */
+export function audioAlbums(job: Job, uploadLimitBytes: number): JobFile[][] {
+  if (job.state !== "succeeded" || job.kind === "track" || !job.asAudio) return [];
+  const files = (job.result?.files ?? []).filter((file) => file.size <= uploadLimitBytes);
+  const albums: JobFile[][] = [];
+  for (let i = 0; i < files.length; i += ALBUM_SIZE) albums.push(files.slice(i, i + ALBUM_SIZE));
+  return albums;
+}
+
+/** Title, performer and duration of one track: from the downloader's list, else its name. */
+export function trackTags(file: JobFile): { title: string; performer?: string; duration?: number } {
+  const tags = audioTags(file.title ?? file.name);
+  return {
+    ...tags,
+    ...(file.durationSeconds === undefined ? {} : { duration: Math.round(file.durationSeconds) }),
+  };
+}
+
 /** Caption, title, performer and duration of a track's audio message. */
 export function audioMessageOptions(job: Job, file: JobFile) {
   const tags = audioTags(file.name);

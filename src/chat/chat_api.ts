@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { InputMediaAudio } from "grammy/types";
 import type { InputFile } from "grammy";
 import type { InlineKeyboard } from "./keyboards.ts";
 
@@ -51,4 +52,6 @@ export interface ChatApi {
   ): Promise<unknown>;
   /** Uploads an audio file. */
   sendAudio(chatId: number, audio: InputFile, other?: ChatApiAudioOptions): Promise<unknown>;
+  /** Uploads 2–10 audio files as one album message. */
+  sendMediaGroup(chatId: number, media: InputMediaAudio[]): Promise<unknown>;
 }

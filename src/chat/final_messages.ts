@@ -7,11 +7,12 @@
  *
  * @module
  */
-import { InputFile } from "grammy";
-import type { Job } from "../jobs/model.ts";
+import { InputFile, InputMediaBuilder } from "grammy";
+import type { InputMediaAudio } from "grammy/types";
+import type { Job, JobFile } from "../jobs/model.ts";
 import type { DeliveryLog } from "../jobs/service.ts";
 import type { Log } from "../log/logger.ts";
-import { audioMessageOptions, baseName, uploadableTrack } from "./audio.ts";
+import { audioAlbums, audioMessageOptions, baseName, trackTags, uploadableTrack } from "./audio.ts";
 import type { ChatApi } from "./chat_api.ts";
 import { summaryKeyboard } from "./keyboards.ts";
 import { classify, describeFailure } from "./pacing.ts";
@@ -139,6 +140,13 @@ export class FinalMessages {
           ),
       ]),
       ["audio", () => this.#maybeSendAudio(line, job)],
+      ...audioAlbums(job, this.#deps.uploadLimitBytes).map((
+        album,
+        i,
+      ): [string, () => Promise<CallOutcome>] => [
+        `album:${i + 1}`,
+        () => this.#sendAlbum(line, job, album),
+      ]),
     ];
     for (const [step, send] of steps) {
       if (record.sent.has(step)) continue;
@@ -219,6 +227,34 @@ export class FinalMessages {
       });
       return [];
     }
+  }
+
+  /** One album of a list's tracks (a single track alone as one audio message). */
+  async #sendAlbum(line: ChatLine, job: Job, album: JobFile[]): Promise<CallOutcome> {
+    const tracks: { file: InputFile; tags: ReturnType<typeof trackTags> }[] = [];
+    for (const file of album) {
+      try {
+        const path = await this.#deps.openFile(job, file.name);
+        tracks.push({ file: new InputFile(path, baseName(file.name)), tags: trackTags(file) });
+      } catch (error) {
+        this.#deps.logger.warn("audio file unavailable", {
+          job_id: job.id,
+          error: describeFailure(error),
+        });
+      }
+    }
+    const [only] = tracks;
+    if (only === undefined) return "dropped";
+    const media: InputMediaAudio[] = tracks.map((t) => InputMediaBuilder.audio(t.file, t.tags));
+    return await this.#finalCall(
+      line,
+      "audio album",
+      job,
+      () =>
+        tracks.length === 1
+          ? this.#deps.api.sendAudio(line.chatId, only.file, only.tags)
+          : this.#deps.api.sendMediaGroup(line.chatId, media),
+    );
   }
 
   async #maybeSendAudio(line: ChatLine, job: Job): Promise<CallOutcome> {

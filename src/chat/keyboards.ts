@@ -54,33 +54,44 @@ export function summaryKeyboard(job: Job): InlineKeyboard | undefined {
 /** One `/settings` choice in a button: whose settings, which one, and the value. */
 export interface SettingChoice {
   userId: number;
-  name: "format" | "bitrate";
+  name: "format" | "bitrate" | "lists";
   value: string;
 }
 
-/** Callback data of a settings button: `set:<user id>:<f|b>:<value>`. */
-const SETTING_DATA = /^set:(\d{1,15}):([fb]):([a-z0-9]{1,10})$/;
+const LETTERS = { format: "f", bitrate: "b", lists: "l" } as const;
+const NAMES = { f: "format", b: "bitrate", l: "lists" } as const;
+
+/** Callback data of a settings button: `set:<user id>:<f|b|l>:<value>`. */
+const SETTING_DATA = /^set:(\d{1,15}):([fbl]):([a-z0-9]{1,10})$/;
 /** Matches settings buttons (for `composer.callbackQuery`). */
 export const SETTINGS_DATA = /^set:/;
 
 /** The settings message's buttons: one row per setting, the current value ticked. */
 export function settingsKeyboard(
   userId: number,
-  current: { format: string; bitrate: string },
+  current: { format: string; bitrate: string; lists: "on" | "off" },
   choices: { format: readonly string[]; bitrate: readonly string[] },
 ): InlineKeyboard {
-  const row = (name: "format" | "bitrate", values: readonly string[]) =>
+  const label = (name: SettingChoice["name"], value: string) =>
+    name !== "lists" ? value : value === "on" ? "🎵 List tracks as audio" : "🔗 Links only";
+  const row = (name: SettingChoice["name"], values: readonly string[]) =>
     values.map((value) => ({
-      text: value === current[name] ? `✓ ${value}` : value,
-      callback_data: `set:${userId}:${name === "format" ? "f" : "b"}:${value}`,
+      text: value === current[name] ? `✓ ${label(name, value)}` : label(name, value),
+      callback_data: `set:${userId}:${LETTERS[name]}:${value}`,
     }));
-  return { inline_keyboard: [row("format", choices.format), row("bitrate", choices.bitrate)] };
+  return {
+    inline_keyboard: [
+      row("format", choices.format),
+      row("bitrate", choices.bitrate),
+      row("lists", ["on", "off"]),
+    ],
+  };
 }
 
 /** The choice in a settings button's data; null for anything else (stale, tampered). */
 export function parseSettingData(data: string): SettingChoice | null {
   const match = SETTING_DATA.exec(data);
   if (!match) return null;
-  const [, user = "", letter, value = ""] = match;
-  return { userId: Number(user), name: letter === "f" ? "format" : "bitrate", value };
+  const [, user = "", letter = "f", value = ""] = match;
+  return { userId: Number(user), name: NAMES[letter as keyof typeof NAMES], value };
 }

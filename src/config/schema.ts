@@ -128,6 +128,8 @@ const settingsSchema = z.strictObject({
   formats: z.array(audioFormat).min(1).default(["mp3", "m4a", "opus", "flac"]),
   /** The bitrates users may choose (must hold `downloader.bitrate`). */
   bitrates: z.array(bitrate).min(1).default(["128k", "192k", "256k", "320k", "auto"]),
+  /** Whether the tracks of albums and playlists are also sent as audio, for users who chose none. */
+  lists_as_audio: z.boolean().default(false),
 });
 
 const jobsSchema = z.strictObject({

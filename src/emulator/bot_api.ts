@@ -258,6 +258,7 @@ export class SimulatedTelegram {
           ...(p.duration === undefined ? {} : { duration: p.duration }),
         })),
       typed("sendDocument", (p) => this.#sendFile("document", p.document, p, {})),
+      typed("sendMediaGroup", (p) => this.#sendMediaGroup(p)),
       typed("setMyCommands", (p) => this.#setMyCommands(p)),
       typed(
         "getMyCommands",
@@ -430,8 +431,12 @@ export class SimulatedTelegram {
   #sendFile(
     kind: "audio" | "document",
     input: RecordedFile | string,
-    p: ParamsOf<"sendAudio"> | ParamsOf<"sendDocument">,
+    p:
+      & Pick<ParamsOf<"sendAudio">, "chat_id" | "caption" | "parse_mode" | "reply_markup">
+      & Partial<ParamsOf<"sendAudio">>,
     audio: { title?: string; performer?: string; duration?: number },
+    /** Later items of a media group (one request): the flood limit counted them with the first. */
+    sameRequest = false,
   ) {
     const record = this.#chatFor(p.chat_id);
     const formatted = formatBody(p.caption ?? "", p.parse_mode, "caption");
@@ -439,7 +444,7 @@ export class SimulatedTelegram {
     const replyTo = this.#replyTo(record, p);
     const info = this.#fileInfo(input);
     if (kind === "audio") Object.assign(info, pick(audio, "title", "performer"));
-    this.#checkFlood(record.chat.id);
+    if (!sameRequest) this.#checkFlood(record.chat.id);
     const attachment = kind === "audio"
       ? { audio: { info, wire: audioWire(info, audio.duration ?? 0) } }
       : { document: { info, wire: documentWire(info) } };
@@ -461,6 +466,32 @@ export class SimulatedTelegram {
       message: this.chats.toChatMessage(stored),
     });
     return this.chats.toWire(stored);
+  }
+
+  /**
+   * An album of 2–10 audio files (what the bot uses; photo and video albums are not modelled):
+   * each becomes an audio message; `attach://<name>` items take the uploaded part of that name.
+   */
+  #sendMediaGroup(p: ParamsOf<"sendMediaGroup">) {
+    if (p.media.length < 2 || p.media.length > 10) {
+      throw badRequest("wrong number of media in the group: must be 2-10");
+    }
+    if (p.media.some((item) => item.type !== "audio")) {
+      throw badRequest("the emulator's media groups hold audio only");
+    }
+    const files = p as unknown as Record<string, RecordedFile | undefined>;
+    const sent = [];
+    for (const item of p.media) {
+      const name = /^attach:\/\/(.+)$/.exec(item.media)?.[1];
+      const input = name === undefined ? item.media : files[name];
+      if (input === undefined) throw badRequest(`file ${item.media} not found in the request`);
+      sent.push(this.#sendFile("audio", input, { chat_id: p.chat_id, caption: item.caption }, {
+        ...(item.title === undefined ? {} : { title: item.title }),
+        ...(item.performer === undefined ? {} : { performer: item.performer }),
+        ...(item.duration === undefined ? {} : { duration: item.duration }),
+      }, sent.length > 0));
+    }
+    return sent;
   }
 
   #fileInfo(input: RecordedFile | string): SentFileInfo {

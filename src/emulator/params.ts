@@ -119,6 +119,17 @@ export const methodParams = {
     performer: z.string().optional(),
     duration: integer.optional(),
   }),
+  sendMediaGroup: z.looseObject({
+    ...sendCommon,
+    media: json(z.array(z.looseObject({
+      type: z.string(),
+      media: z.string().min(1),
+      title: z.string().optional(),
+      performer: z.string().optional(),
+      duration: integer.optional(),
+      caption: z.string().optional(),
+    }))),
+  }),
   sendDocument: z.looseObject({
     ...sendCommon,
     document: inputFile,

@@ -77,7 +77,13 @@ export class KvJobService implements JobService {
    * create exactly one job. Throws `ShuttingDownError`, `ActiveJobLimitError`, `QueueFullError`.
    */
   async submit(
-    request: { userId: number; chatId: number; link: SpotifyLink; audio?: JobAudio },
+    request: {
+      userId: number;
+      chatId: number;
+      link: SpotifyLink;
+      audio?: JobAudio;
+      asAudio?: boolean;
+    },
   ): Promise<SubmitResult> {
     if (this.#deps.isDraining?.()) throw new ShuttingDownError();
     const space = await this.#deps.hasSpace?.();
@@ -125,6 +131,7 @@ export class KvJobService implements JobService {
           link: { url: stopped.url, kind: stopped.kind },
           confirmed: true,
           ...(stopped.audio === undefined ? {} : { audio: stopped.audio }),
+          ...(stopped.asAudio ? { asAudio: true } : {}),
         },
         {
           reuse: (job, now) =>

@@ -167,6 +167,8 @@ export const jobSchema = z.object({
   filesCompleteBefore: z.number().optional(),
   /** The user's audio settings when it was asked for; the configured defaults when absent. */
   audio: jobAudioSchema.optional(),
+  /** The tracks of this list are also sent as audio (the user's setting when it was asked for). */
+  asAudio: z.boolean().optional(),
   /** The chat message that shows this job's progress (edited in place). */
   statusMessageId: z.number().int().optional(),
   progress: jobProgressSchema.prefault({}),

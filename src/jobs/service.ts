@@ -35,7 +35,13 @@ export interface JobService {
    * same canonical link. Throws `ActiveJobLimitError`, `QueueFullError` or `ShuttingDownError`.
    */
   submit(
-    request: { userId: number; chatId: number; link: SpotifyLink; audio?: JobAudio },
+    request: {
+      userId: number;
+      chatId: number;
+      link: SpotifyLink;
+      audio?: JobAudio;
+      asAudio?: boolean;
+    },
   ): Promise<SubmitResult>;
   /** One job; throws `JobNotFoundError` when missing or not visible to the requester. */
   status(requester: Requester, jobId: string): Promise<JobView>;

@@ -36,6 +36,8 @@ export interface NewJobRequest {
   confirmed: boolean;
   /** The user's audio settings; absent: the configured defaults. */
   audio?: JobAudio;
+  /** Send the list's tracks as audio too. */
+  asAudio?: boolean;
 }
 
 /** How {@linkcode trySubmit} treats an existing job for the link, and what else it writes. */
@@ -110,6 +112,7 @@ export async function trySubmit(
     state: "queued",
     confirmed,
     ...(audio === undefined ? {} : { audio }),
+    ...(request.asAudio ? { asAudio: true } : {}),
     createdAt,
     updatedAt: createdAt,
   });

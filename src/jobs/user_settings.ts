@@ -14,14 +14,18 @@ import type { JobAudio } from "./model.ts";
 const storedSchema = z.object({
   format: z.string().max(10).optional(),
   bitrate: z.string().max(10).optional(),
+  /** "on": list tracks are also sent as audio; "off": links only. */
+  lists: z.enum(["on", "off"]).optional(),
 });
 
 /** A setting users can change. */
-export type SettingName = "format" | "bitrate";
+export type SettingName = "format" | "bitrate" | "lists";
 
 /** A user's settings in effect, with what they may choose. */
 export interface EffectiveSettings {
   audio: JobAudio;
+  /** The tracks of albums and playlists are also sent as audio. */
+  listsAsAudio: boolean;
   choices: Readonly<Record<SettingName, readonly string[]>>;
 }
 
@@ -37,7 +41,11 @@ export class UserSettings {
 
   /** What the user may choose from. */
   get choices(): Readonly<Record<SettingName, readonly string[]>> {
-    return { format: this.#config.settings.formats, bitrate: this.#config.settings.bitrates };
+    return {
+      format: this.#config.settings.formats,
+      bitrate: this.#config.settings.bitrates,
+      lists: ["on", "off"],
+    };
   }
 
   /** The user's settings in effect. */
@@ -54,6 +62,7 @@ export class UserSettings {
         format: pick("format", this.#config.downloader.audio_format),
         bitrate: pick("bitrate", this.#config.downloader.bitrate),
       },
+      listsAsAudio: pick("lists", this.#config.settings.lists_as_audio ? "on" : "off") === "on",
       choices: this.choices,
     };
   }

@@ -1,3 +1,4 @@
+import type { InputMediaAudio } from "grammy/types";
 import { Api, GrammyError, InputFile } from "grammy";
 import {
   assert,
@@ -100,7 +101,8 @@ type Call =
     other?: ChatApiTextOptions;
   }
   | { method: "sendMessage"; at: number; text: string; other?: ChatApiSendOptions }
-  | { method: "sendAudio"; at: number; audio: InputFile; other?: ChatApiAudioOptions };
+  | { method: "sendAudio"; at: number; audio: InputFile; other?: ChatApiAudioOptions }
+  | { method: "sendMediaGroup"; at: number; media: InputMediaAudio[] };
 
 /** Records calls; scripted errors are thrown by the next calls of a method. */
 class FakeApi implements ChatApi {
@@ -146,6 +148,13 @@ class FakeApi implements ChatApi {
     this.calls.push({ method: "sendAudio", at: this.clock.t, audio, other });
     this.#maybeFail("sendAudio");
     return Promise.resolve(true);
+  }
+
+  sendMediaGroup(chatId: number, media: InputMediaAudio[]): Promise<unknown> {
+    assertEquals(chatId, CHAT);
+    this.calls.push({ method: "sendMediaGroup", at: this.clock.t, media });
+    this.#maybeFail("sendMediaGroup");
+    return Promise.resolve([]);
   }
 
   edits(): Extract<Call, { method: "editMessageText" }>[] {
@@ -488,7 +497,7 @@ Deno.test("onFinished drops the job's pending progress and ignores late updates"
   updater.onUpdate(runningAt(3));
   await clock.advance(10_000);
 
-  const texts = api.calls.map((c) => c.method === "sendAudio" ? "audio" : c.text);
+  const texts = api.calls.map((c) => "text" in c ? c.text : "audio");
   assertEquals(texts.length, 3);
   assertStringIncludes(texts[0]!, "1/20 done");
   assertEquals(texts[1], "❌ Job <code>job000001</code> failed. Details below.");
@@ -534,6 +543,9 @@ Deno.test("close() ends a real-timer wait and later updates are ignored", async 
     },
     sendAudio() {
       return Promise.resolve(true);
+    },
+    sendMediaGroup() {
+      return Promise.resolve([]);
     },
   };
   const quiet = () => {};

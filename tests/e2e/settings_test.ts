@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { ALICE, BOB, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
-import type { ChatMessage, SimulatedUser } from "../../src/emulator/mod.ts";
+import { type ChatMessage, type SimulatedUser, TelegramEmulator } from "../../src/emulator/mod.ts";
 
 function buttonsOf(message: ChatMessage | undefined): { text: string; data: string }[] {
   return (message?.replyMarkup?.inline_keyboard ?? []).flat().map((b) => ({
@@ -81,5 +81,44 @@ Deno.test("buttons of someone else's settings, stale buttons and disallowed valu
     assertStringIncludes(own.text ?? "", "Format: mp3", "nor Alice's");
   } finally {
     await bot.close();
+  }
+});
+
+Deno.test("with 'List tracks as audio' a playlist's tracks also arrive as audio albums of up to 10, in order", async () => {
+  const emulator = await TelegramEmulator.start({
+    floodLimit: { perChatPerSecond: 1, perBotPerSecond: 30 },
+  });
+  const bot = await startTestBot({
+    emulator,
+    telegramPace: true,
+    downloaderEnv: {
+      FAKE_SPOTDL_TRACKS: "12",
+      FAKE_SPOTDL_DELAY: "0.001",
+      FAKE_SPOTDL_BYTES: "512",
+    },
+  });
+  try {
+    bot.emulator.sendText(ALICE, "/settings");
+    const settings = await bot.emulator.waitForBotMessage(ALICE.id, /Your settings/);
+    assertEquals((await press(bot, ALICE, settings, "🎵 List tracks as audio")).text, "Lists: on");
+    bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
+    await bot.emulator.waitForBotMessage(ALICE.id, /12 downloaded/, { timeoutMs: 20_000 });
+    const audio = await bot.emulator.waitFor(() => {
+      const sent = bot.emulator.botMessages(ALICE.id).filter((m) => m.audio !== undefined);
+      return sent.length >= 12 ? sent : undefined;
+    }, { intervalMs: 50, timeoutMs: 20_000, message: "12 audio messages" });
+    const words = ["One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten"];
+    const title = (i: number) => `Song ${words[i] ?? String(i + 1)}`;
+    assertEquals(audio.map((m) => m.audio?.title), Array.from({ length: 12 }, (_, i) => title(i)));
+    assertEquals(audio[0]?.audio?.performer, "Artist One");
+    const groups = await bot.emulator.waitFor(() => {
+      const calls = bot.emulator.callsTo("sendMediaGroup").filter((c) => c.ok);
+      return calls.length === 2 ? calls : undefined;
+    }, { intervalMs: 20, message: "two album calls" });
+    assertEquals(groups.map((c) => (c.params.media as unknown[]).length), [10, 2]);
+    assertEquals(emulator.stats.floodRejections, 0, "no 429");
+  } finally {
+    await bot.close();
+    await emulator.close();
   }
 });

@@ -20,7 +20,7 @@ Deno.test("a setting outside the allowed choices is refused, and one no longer a
 });
 
 Deno.test("settings buttons carry whose settings they are; anything else is not a settings button", () => {
-  const keyboard = settingsKeyboard(42, { format: "mp3", bitrate: "128k" }, {
+  const keyboard = settingsKeyboard(42, { format: "mp3", bitrate: "128k", lists: "off" }, {
     format: ["mp3", "flac"],
     bitrate: ["128k"],
   });

@@ -29,11 +29,13 @@ export function downloadFeature(deps: BotDeps): Composer<BotContext> {
     const decision = await deps.limits.downloads.take(userId);
     if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, "downloads");
     const audio = await deps.settings.audioFor(userId);
+    const { listsAsAudio } = await deps.settings.of(userId);
     const submitted = await deps.jobs.submit({
       userId,
       chatId: ctx.chat.id,
       link,
       ...(audio === undefined ? {} : { audio }),
+      ...(listsAsAudio && link.kind !== "track" ? { asAudio: true } : {}),
     });
     ctx.log.info(submitted.created ? "job submitted" : "job reused", {
       job_id: submitted.job.id,

@@ -15,10 +15,23 @@ function settingsText(settings: EffectiveSettings): string {
   return [
     "<b>Your settings</b> (for your next downloads)",
     `Format: ${settings.audio.format} · Bitrate: ${settings.audio.bitrate}`,
+    `Albums and playlists: ${
+      settings.listsAsAudio ? "links, and every track as audio" : "links only"
+    }`,
     "",
-    "First row: format. Second row: bitrate.",
+    "First row: format. Second row: bitrate. Third row: how lists arrive.",
   ].join("\n");
 }
+
+function keyboard(userId: number, settings: EffectiveSettings) {
+  return settingsKeyboard(
+    userId,
+    { ...settings.audio, lists: settings.listsAsAudio ? "on" : "off" },
+    settings.choices,
+  );
+}
+
+const NOTICE = { format: "Format", bitrate: "Bitrate", lists: "Lists" } as const;
 
 /** The /settings command and its buttons. */
 export function settingsFeature(deps: BotDeps): Composer<BotContext> {
@@ -29,7 +42,7 @@ export function settingsFeature(deps: BotDeps): Composer<BotContext> {
       const { userId } = ctx.requester;
       const settings = await deps.settings.of(userId);
       await ctx.reply(settingsText(settings), {
-        reply_markup: settingsKeyboard(userId, settings.audio, settings.choices),
+        reply_markup: keyboard(userId, settings),
       });
     }),
   );
@@ -50,11 +63,11 @@ export function settingsFeature(deps: BotDeps): Composer<BotContext> {
       const settings = await deps.settings.of(userId);
       await ctx.answerCallbackQuery({
         text: changed
-          ? `${choice.name === "format" ? "Format" : "Bitrate"}: ${choice.value}`
+          ? `${NOTICE[choice.name]}: ${choice.value}`
           : "That choice is not available any more.",
       });
       await ctx.editMessageText(settingsText(settings), {
-        reply_markup: settingsKeyboard(userId, settings.audio, settings.choices),
+        reply_markup: keyboard(userId, settings),
       }).catch(() => {
         // "message is not modified" when nothing changed; the notice said so already.
       });
