@@ -93,3 +93,47 @@ Deno.test("a summary Telegram could not take before a shutdown is sent by the ne
   await stopWhenDelivered(second);
   assertEquals(summaries(emulator, status).length, 1, "one summary, not two");
 });
+
+Deno.test("a bot killed between a list's summary and its audio sends the rest once after the restart", async () => {
+  await using dir = await tempDir();
+  await using emulator = await TelegramEmulator.start();
+  const env = liveBotEnv(emulator, dir.join("data"));
+  const config = {
+    ...CONFIG,
+    downloader: {
+      ...CONFIG.downloader,
+      env: { FAKE_SPOTDL_TRACKS: "3", FAKE_SPOTDL_DELAY: "0.1" },
+    },
+    settings: { lists_as_audio: true },
+    log: { format: "json", level: "debug" },
+  };
+  const first = await startLiveBot({ dir: dir.path, env, config });
+  const status = await startDownload(emulator, first);
+  emulator.injectFaults({ method: "sendMediaGroup", kind: "hold", times: 1 });
+  await emulator.waitFor(() => emulator.stats.injectedFaults === 1 || undefined, {
+    intervalMs: 20,
+    timeoutMs: 20_000,
+    message: "the audio album is on its way",
+  });
+  first.kill("SIGKILL");
+  await first.exited();
+  const before = summaries(emulator, status).filter((m) => /3 downloaded/.test(m.text ?? ""));
+  assertEquals(before.length, 1, "the summary went out before the kill");
+
+  const second = await startLiveBot({ dir: dir.path, env, config });
+  await emulator.waitFor(
+    () =>
+      emulator.botMessages(ALICE.id).filter((m) => m.audio !== undefined).length === 3 || undefined,
+    { intervalMs: 20, timeoutMs: 20_000, message: "the album after the restart" },
+  );
+  await second.waitForLog("sending the messages of a finished job again");
+  second.kill("SIGTERM");
+  await second.exited();
+  const after = emulator.botMessages(ALICE.id);
+  assertEquals(
+    after.filter((m) => /3 downloaded/.test(m.text ?? "")).length,
+    1,
+    "no second summary",
+  );
+  assertEquals(after.filter((m) => m.audio !== undefined).length, 3, "each track once");
+});
