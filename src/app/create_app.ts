@@ -41,8 +41,17 @@ import { errorText } from "../runtime/error_text.ts";
 import { LinkReader } from "../links/reader.ts";
 import { type ChatPace, createTelegramClient, goLive, webhookRoute } from "./telegram.ts";
 
+/**
+ * What this process does: `all` takes updates and runs downloads; `bot` takes updates only;
+ * `worker` runs downloads and tells their chats, but takes no updates (any number of workers may
+ * share the store with one bot).
+ */
+export type AppRole = "all" | "bot" | "worker";
+
 /** Everything `createApp` needs besides the configuration. */
 export interface AppOptions {
+  /** Default `all`. */
+  role?: AppRole;
   config: Config;
   logger: AppLogger;
   /** Bot token (already validated as present by the caller). */
@@ -106,7 +115,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     );
   });
   const kv = await openKvStore(paths.kvPath);
-  const lock = isRemoteOrMemory(paths.kvPath)
+  const role = options.role ?? "all";
+  // One process takes the updates of a local data directory; workers share it on purpose.
+  const lock = isRemoteOrMemory(paths.kvPath) || role === "worker"
     ? undefined
     : await takeInstanceLock(kv, { kvPath: paths.kvPath }).catch((error) => {
       kv.close();
@@ -233,7 +244,13 @@ export async function createApp(options: AppOptions): Promise<App> {
       worker.abortAll();
     },
     async start() {
-      worker.start();
+      if (role !== "bot") worker.start();
+      if (role === "worker") {
+        logger.info("running as a worker: downloads only, no updates", {
+          http: `${server.addr.hostname}:${server.addr.port}`,
+        });
+        return;
+      }
       runner = await goLive({
         telegram,
         config,

@@ -18,7 +18,7 @@ import {
 import { ENV_VARS } from "../config/env.ts";
 import { secretValues } from "../config/secrets.ts";
 import { type AppLogger, setupLogging, shutdownLogging } from "../log/logger.ts";
-import { type App, createApp } from "../app/create_app.ts";
+import { type App, type AppRole, createApp } from "../app/create_app.ts";
 import { StartupError } from "../app/startup_error.ts";
 import { downloaderFromConfig } from "../downloader/mod.ts";
 import { defaultHealthUrl, runHealthcheck } from "./healthcheck.ts";
@@ -76,7 +76,7 @@ async function downloaderReport(
 }
 
 async function runCommand(
-  options: { config?: string; sandbox?: boolean },
+  options: { config?: string; sandbox?: boolean; role?: AppRole },
   io: CliIo,
 ): Promise<number> {
   const loaded = await load(options.config, io);
@@ -112,7 +112,7 @@ async function runCommand(
     for (const warning of productionWarnings(config)) logger.warn(warning);
     let app: App;
     try {
-      app = await createApp({ config, logger, token });
+      app = await createApp({ config, logger, token, role: options.role ?? "all" });
     } catch (error) {
       if (!(error instanceof StartupError)) throw error;
       logger.error("start-up failed", { error: error.message });
@@ -245,6 +245,13 @@ export function buildProgram(io: CliIo, result: { code: number }) {
     .option(
       "--sandbox",
       "local terminal chat against a built-in Telegram emulator; no token needed",
+    )
+    .addOption(
+      new Option(
+        "--role <role>",
+        "all: take updates and run downloads; bot: take updates only; worker: run downloads " +
+          "(and tell their chats) only, sharing the store with a bot",
+      ).choices(["all", "bot", "worker"] as const).default("all" as const),
     )
     .addHelpText("after", envHelp())
     .action(async (options) => {

@@ -35,6 +35,10 @@ export interface LiveBotOptions {
   config?: Record<string, unknown>;
   /** Directory for the config file (a test's temp dir). */
   dir: string;
+  /** More arguments of `dlbot run` (e.g. `--role worker`). */
+  args?: string[];
+  /** Name of the config file in `dir` (default bot.toml), for several processes in one dir. */
+  configName?: string;
 }
 
 /** A `dlbot run` process. Dispose it to kill it (SIGKILL) if it still runs. */
@@ -85,9 +89,9 @@ export function freePort(): number {
 
 /** Starts `dlbot run [--config <dir>/bot.toml]` with the given environment. */
 export async function startLiveBot(options: LiveBotOptions): Promise<LiveBot> {
-  const runArgs = ["run"];
+  const runArgs = ["run", ...(options.args ?? [])];
   if (options.config !== undefined) {
-    const path = `${options.dir}/bot.toml`;
+    const path = `${options.dir}/${options.configName ?? "bot.toml"}`;
     await Deno.writeTextFile(path, stringify(options.config));
     runArgs.push("--config", path);
   }

@@ -22,7 +22,8 @@ const CONFIG = {
 async function startDownload(emulator: TelegramEmulator, bot: LiveBot): Promise<ChatMessage> {
   await bot.waitForLog("connected to Telegram");
   emulator.sendText(ALICE, `/download ${PLAYLIST}`);
-  return await emulator.waitForBotMessage(ALICE.id, /Downloading/, { timeoutMs: 20_000 });
+  // The status message as first sent (queued, or already running).
+  return await emulator.waitForBotMessage(ALICE.id, /is queued|Downloading/, { timeoutMs: 20_000 });
 }
 
 /** Alice's summaries (the bot's messages that reply to the status message). */
