@@ -93,6 +93,8 @@ export class ChatUpdater implements JobObserver {
   readonly #messageIds = new Map<string, number>();
   readonly #abort = new AbortController();
   readonly #final: FinalMessages;
+  /** Queue places handed in with the latest update of a queued job. */
+  readonly #positions = new Map<string, number>();
 
   constructor(deps: ChatUpdaterDeps) {
     this.#deps = deps;
@@ -103,11 +105,17 @@ export class ChatUpdater implements JobObserver {
     this.#groupInterval = deps.groupMinEditIntervalMs ?? Math.max(3000, this.#privateInterval);
   }
 
-  /** Records the job's latest state; an edit follows within the chat's interval. Never throws. */
-  onUpdate(job: Job): void {
+  /**
+   * Records the job's latest state (and, for a queued job, its place when the caller knows it,
+   * so the edit needs no look at the queue); an edit follows within the chat's interval. Never
+   * throws.
+   */
+  onUpdate(job: Job, position?: number): void {
     try {
       if (this.#abort.signal.aborted) return;
       if (job.state !== "queued" && job.state !== "running") return;
+      if (position !== undefined) remember(this.#positions, job.id, position);
+      else this.#positions.delete(job.id);
       const withMessage = this.#withMessageId(job);
       if (withMessage.statusMessageId === undefined) return;
       if (this.#finished.has(job.id) || this.#unreachable.has(job.id)) return;
@@ -162,6 +170,7 @@ export class ChatUpdater implements JobObserver {
    */
   async onFinished(finished: Job): Promise<void> {
     remember(this.#finished, finished.id);
+    this.#positions.delete(finished.id);
     if (this.#abort.signal.aborted) {
       this.#deps.logger.warn("job finished after the chat updater closed", { job_id: finished.id });
       return;
@@ -293,7 +302,10 @@ export class ChatUpdater implements JobObserver {
   }
 
   async #position(job: Job): Promise<number | undefined> {
-    if (job.state !== "queued" || !this.#deps.positionOf) return undefined;
+    if (job.state !== "queued") return undefined;
+    const known = this.#positions.get(job.id);
+    if (known !== undefined) return known;
+    if (!this.#deps.positionOf) return undefined;
     try {
       return await this.#deps.positionOf(job.id);
     } catch (error) {

@@ -12,9 +12,9 @@ import type { JobObserver } from "./service.ts";
 /** An observer whose calls never throw or reject; failures go to `logger`. */
 export function guardedObserver(observer: JobObserver, logger: Log): JobObserver {
   return {
-    onUpdate(job: Job): void {
+    onUpdate(job: Job, position?: number): void {
       try {
-        observer.onUpdate(job);
+        observer.onUpdate(job, position);
       } catch (error) {
         logger.error("observer failed on a job update", {
           job_id: job.id,

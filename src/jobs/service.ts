@@ -72,7 +72,7 @@ export interface JobService {
  */
 export interface JobObserver {
   /** The job's progress or state changed (called often; implementations coalesce). */
-  onUpdate(job: Job): void;
+  onUpdate(job: Job, position?: number): void;
   /** The job reached a final state; called once per final state. */
   onFinished(job: Job): Promise<void>;
 }

@@ -242,7 +242,9 @@ export class JobWorker implements LocalJobRunner {
    * message to the observer, which shows the new position (and skips unchanged texts).
    */
   async #announceQueue(): Promise<void> {
-    const ids = [...(await queuePositions(this.#deps.kv)).keys()];
+    // One look at the queue for every position; the edits need none of their own.
+    const positions = await queuePositions(this.#deps.kv);
+    const ids = [...positions.keys()];
     for (let i = 0; i < ids.length; i += ANNOUNCE_BATCH) {
       const entries = await this.#deps.kv.getMany(
         ids.slice(i, i + ANNOUNCE_BATCH).map((id) => jobKey(id)),
@@ -250,7 +252,7 @@ export class JobWorker implements LocalJobRunner {
       for (const entry of entries) {
         const job = jobSchema.safeParse(entry.value);
         if (job.success && job.data.state === "queued" && job.data.statusMessageId !== undefined) {
-          this.#observer.onUpdate(job.data);
+          this.#observer.onUpdate(job.data, positions.get(job.data.id));
         }
       }
     }

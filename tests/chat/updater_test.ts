@@ -358,6 +358,21 @@ Deno.test("a queued job's status shows its queue position", async () => {
   await updater.close();
 });
 
+Deno.test("a queued job's position handed in with the update is shown without a look at the queue", async () => {
+  let looks = 0;
+  const { clock, api, updater } = setup({
+    positionOf: () => {
+      looks++;
+      return Promise.resolve(9);
+    },
+  });
+  updater.onUpdate(runningJob({ state: "queued", startedAt: undefined }), 2);
+  await clock.advance(10);
+  assertEquals(api.edits()[0]!.text, "⏳ Job <code>job000001</code> is queued (position 2).");
+  assertEquals(looks, 0, "no queue scan for the edit");
+  await updater.close();
+});
+
 Deno.test("a deleted status message stops progress edits but the summary still arrives", async () => {
   const { clock, api, updater } = setup();
   api.failNext(
