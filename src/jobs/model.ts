@@ -165,6 +165,11 @@ export const jobSchema = z.object({
    * job starts again; later ones may be cut off and are removed.
    */
   filesCompleteBefore: z.number().optional(),
+  /**
+   * Its place in the queue (epoch ms, `createdAt` when absent): a user's first waiting job gets
+   * its submit time, each further one a turn later, so users take turns (see `submit.ts`).
+   */
+  queueAt: z.number().optional(),
   /** The user's audio settings when it was asked for; the configured defaults when absent. */
   audio: jobAudioSchema.optional(),
   /** The tracks of this list are also sent as audio (the user's setting when it was asked for). */
@@ -182,4 +187,9 @@ export type Job = z.infer<typeof jobSchema>;
 export function titleOf(job: Job): string | undefined {
   const title = job.result?.title ?? job.progress.title;
   return title && title.trim() !== "" ? title.trim() : undefined;
+}
+
+/** Where a job sits in the queue's order (see `queueAt`). */
+export function queueOrder(job: Job): number {
+  return job.queueAt ?? job.createdAt;
 }

@@ -1,9 +1,10 @@
 /**
- * The FIFO queue and claiming, on plain KV keys with check-and-set (no `kv.enqueue`), so several
+ * The queue and claiming, on plain KV keys with check-and-set (no `kv.enqueue`), so several
  * bot instances can share one store.
  *
- * - Queue entries are `["dlbot", "queue", createdAt, jobId]`; ordered by `createdAt` then job id,
- *   so listing the prefix is FIFO order. A re-queued job keeps its key and so its place at the front.
+ * - Queue entries are `["dlbot", "queue", queueAt, jobId]`; `queueAt` takes turns between users
+ *   (`submit.ts`), so listing the prefix is the order jobs start in. A re-queued job keeps its key
+ *   and so its place.
  * - A claim moves the head job to running and writes an expiring lease, but only while fewer than
  *   `max_concurrent` live leases exist. Counting and claiming are made atomic by checking and moving
  *   the claim counter (`["dlbot", "meta", "lease_clock"]`) in the same operation.
@@ -21,7 +22,7 @@ import {
   runningKey,
   spotifyCooldownKey,
 } from "../kv/keys.ts";
-import type { Job } from "./model.ts";
+import { type Job, queueOrder } from "./model.ts";
 import { initialProgress } from "./progress.ts";
 import { type JobEntry, type Lease, parseJobIdValue, parseLease, readJob } from "./store.ts";
 import { retryCas } from "../kv/cas.ts";
@@ -206,7 +207,7 @@ export async function requeue(
     .check(entry)
     .check({ key: leaseKey(job.id), versionstamp: leaseVersionstamp })
     .set(jobKey(job.id), job)
-    .set(queueKey(job.createdAt, job.id), job.id)
+    .set(queueKey(queueOrder(job), job.id), job.id)
     .delete(runningKey(job.id))
     .delete(leaseKey(job.id))
     .commit();

@@ -19,7 +19,7 @@ import {
 import type { Config } from "../config/schema.ts";
 import { retryCas } from "../kv/cas.ts";
 import { isJobId } from "./ids.ts";
-import { dedupeTarget, isFinal, type Job, jobSchema } from "./model.ts";
+import { dedupeTarget, isFinal, type Job, jobSchema, queueOrder } from "./model.ts";
 import { newOutboxEntry } from "./outbox_entry.ts";
 
 /** A job as read, with the versionstamp to check when writing it back. */
@@ -174,7 +174,7 @@ export async function commitFinal(kv: Deno.Kv, write: FinalWrite): Promise<boole
     .set(jobKey(job.id), final, retention)
     .set(jobByUserKey(job.userId, job.createdAt, job.id), job.id, retention)
     .set(jobRecentKey(job.createdAt, job.id), job.id, retention)
-    .delete(queueKey(job.createdAt, job.id))
+    .delete(queueKey(queueOrder(job), job.id))
     .delete(runningKey(job.id))
     .delete(leaseKey(job.id))
     .delete(activeKey(job.userId, job.id));

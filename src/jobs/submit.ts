@@ -2,6 +2,11 @@
  * The atomic submit: the dedupe entry, the per-user limit and the new job with its index entries,
  * checked and written in one operation, so concurrent identical submits create exactly one job.
  *
+ * Users take turns: a user's first waiting job is queued at its submit time, each further one a
+ * turn ({@linkcode TURN_MS}) after the user's previous one, so one user's twenty jobs do not hold
+ * back another user's one (it starts after the first of the twenty). The queue's order is the
+ * order jobs start in, so the positions users see are exact.
+ *
  * Only a user's own submits contend: each checks and moves that user's clock key, never a key
  * shared by everyone (200 users in the same second would otherwise retry each other out). The
  * queue's length limit is therefore a soft one: submits racing at the very limit may pass it by
@@ -55,7 +60,13 @@ export interface Submitted {
   created: boolean;
 }
 
-const queueClockSchema = z.object({ lastCreatedAt: z.number() });
+const queueClockSchema = z.object({
+  lastCreatedAt: z.number(),
+  lastQueueAt: z.number().optional(),
+});
+
+/** How far a user's next waiting job is queued behind their previous one: a day (a turn). */
+export const TURN_MS = 86_400_000;
 
 /**
  * The last `createdAt` this process handed out: submits of one process (the usual set-up) get
@@ -87,12 +98,8 @@ export async function trySubmit(
       return { job: existing.job, created: false };
     }
   }
-  if (
-    await countKeys(kv, activePrefix(userId), jobs.max_active_per_user) >=
-      jobs.max_active_per_user
-  ) {
-    throw new ActiveJobLimitError(jobs.max_active_per_user);
-  }
+  const active = await countKeys(kv, activePrefix(userId), jobs.max_active_per_user);
+  if (active >= jobs.max_active_per_user) throw new ActiveJobLimitError(jobs.max_active_per_user);
   if (await countKeys(kv, queuePrefix(), jobs.max_queue_length) >= jobs.max_queue_length) {
     throw new QueueFullError(jobs.max_queue_length);
   }
@@ -103,6 +110,10 @@ export async function trySubmit(
     lastCreatedHere + 1,
   );
   lastCreatedHere = createdAt;
+  const previous = clock.success ? clock.data.lastQueueAt : undefined;
+  const queueAt = active > 0 && previous !== undefined
+    ? Math.max(createdAt, previous + TURN_MS)
+    : createdAt;
   const job = jobSchema.parse({
     id: newJobId(),
     userId,
@@ -113,6 +124,7 @@ export async function trySubmit(
     confirmed,
     ...(audio === undefined ? {} : { audio }),
     ...(request.asAudio ? { asAudio: true } : {}),
+    ...(queueAt === createdAt ? {} : { queueAt }),
     createdAt,
     updatedAt: createdAt,
   });
@@ -120,9 +132,11 @@ export async function trySubmit(
     .check(linkEntry)
     .check(clockEntry)
     .check({ key: jobKey(job.id), versionstamp: null })
-    .set(userClockKey(userId), { lastCreatedAt: createdAt }, { expireIn: 86_400_000 })
+    .set(userClockKey(userId), { lastCreatedAt: createdAt, lastQueueAt: queueAt }, {
+      expireIn: 30 * 86_400_000,
+    })
     .set(jobKey(job.id), job)
-    .set(queueKey(createdAt, job.id), job.id)
+    .set(queueKey(queueAt, job.id), job.id)
     .set(activeKey(userId, job.id), job.id)
     .set(jobByUserKey(userId, createdAt, job.id), job.id)
     .set(jobRecentKey(createdAt, job.id), job.id)

@@ -11,7 +11,7 @@
  * | `["dlbot", "job_by_link", <userId>, <url>]` | job id: the user's latest job for a canonical link (dedupe) |
  * | `["dlbot", "job_by_user", <userId>, <createdAt>, <jobId>]` | job id: one user's jobs in creation order |
  * | `["dlbot", "job_recent", <createdAt>, <jobId>]` | job id: everybody's jobs in creation order (admins) |
- * | `["dlbot", "queue", <createdAt>, <jobId>]` | job id: queued jobs, oldest first (FIFO) |
+ * | `["dlbot", "queue", <queueAt>, <jobId>]` | job id: queued jobs in the order they start (users take turns, `src/jobs/submit.ts`) |
  * | `["dlbot", "active", <userId>, <jobId>]` | job id: one user's queued or running jobs |
  * | `["dlbot", "running", <jobId>]` | job id: jobs in state running (checked by recovery) |
  * | `["dlbot", "lease", <jobId>]` | `{ jobId, owner, expiresAt }`: a worker's expiring claim on a running job |
@@ -72,11 +72,11 @@ export function jobRecentPrefix(): Deno.KvKey {
 }
 
 /** A queued job's place in the queue. */
-export function queueKey(createdAt: number, jobId: string): Deno.KvKey {
-  return [PREFIX, "queue", createdAt, jobId];
+export function queueKey(queueAt: number, jobId: string): Deno.KvKey {
+  return [PREFIX, "queue", queueAt, jobId];
 }
 
-/** Prefix of the queue; listing it yields FIFO order. */
+/** Prefix of the queue; listing it yields the order jobs start in. */
 export function queuePrefix(): Deno.KvKey {
   return [PREFIX, "queue"];
 }

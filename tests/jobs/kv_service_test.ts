@@ -7,6 +7,7 @@ import {
   ShuttingDownError,
 } from "../../src/errors.ts";
 import { albumLink, type Harness, withHarness } from "./_helpers.ts";
+import { claimNext } from "../../src/jobs/queue.ts";
 import { ALICE_REQUESTER as ALICE } from "../_fixtures.ts";
 
 const BOB = { userId: 202, isAdmin: false };
@@ -219,4 +220,65 @@ Deno.test("200 users submitting in the same instant all get their job: no error 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("users take turns: a job asked for after another user's twenty starts second, and its position says so", async () => {
+  await withHarness({ jobs: { max_active_per_user: 50 } }, async (h) => {
+    const alices = [];
+    for (let i = 0; i < 20; i++) alices.push(await submitAs(h, ALICE.userId, i));
+    const bobs = await submitAs(h, BOB.userId, 100);
+    assertEquals(bobs.position, 2, "behind Alice's first job only");
+    const claim = () =>
+      claimNext(h.kv, { owner: "t", now: Date.now(), leaseMs: 60_000, maxConcurrent: 100 });
+    const order = [];
+    for (let i = 0; i < 4; i++) order.push((await claim())?.job.id);
+    assertEquals(order, [alices[0]!.job.id, bobs.job.id, alices[1]!.job.id, alices[2]!.job.id]);
+    const third = await submitAs(h, BOB.userId, 101);
+    assertEquals(third.position, 1, "Alice has had three turns to Bob's one: Bob goes next");
+  });
+});
+
+Deno.test("positions always equal the order jobs start in, after random submits, cancels and starts", async () => {
+  await withHarness({ jobs: { max_active_per_user: 100, max_queue_length: 1000 } }, async (h) => {
+    let n = 0;
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const queued: string[] = [];
+    for (let step = 0; step < 120; step++) {
+      const r = rand();
+      if (r < 0.6) {
+        queued.push((await submitAs(h, 300 + Math.floor(rand() * 5), ++n)).job.id);
+      } else if (r < 0.8 && queued.length > 0) {
+        const id = queued.splice(Math.floor(rand() * queued.length), 1)[0]!;
+        const job = (await h.service.status({ userId: 1, isAdmin: true }, id)).job;
+        await h.service.cancel({ userId: job.userId, isAdmin: false }, id);
+      } else {
+        const claimed = await claimNext(h.kv, {
+          owner: "t",
+          now: Date.now(),
+          leaseMs: 60_000,
+          maxConcurrent: 1000,
+        });
+        if (claimed) queued.splice(queued.indexOf(claimed.job.id), 1);
+      }
+    }
+    // Brute force: start everything and compare with the positions shown before.
+    const shown = new Map<string, number>();
+    for (const id of queued) {
+      shown.set(id, (await h.service.status({ userId: 1, isAdmin: true }, id)).position ?? -1);
+    }
+    let place = 0;
+    for (;;) {
+      const claimed = await claimNext(h.kv, {
+        owner: "t",
+        now: Date.now(),
+        leaseMs: 60_000,
+        maxConcurrent: 1000,
+      });
+      if (!claimed) break;
+      place++;
+      assertEquals(shown.get(claimed.job.id), place, `job ${claimed.job.id}`);
+    }
+    assertEquals(place, queued.length);
+  });
 });
