@@ -16,7 +16,8 @@ export type AlertKind =
   | "downloader_failing"
   | "spotify_pause"
   | "telegram_outage"
-  | "disk_low";
+  | "disk_low"
+  | "library";
 
 /** The part of the Bot API the alerts use. */
 export interface AlertApi {

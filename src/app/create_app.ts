@@ -10,11 +10,13 @@ import type { Config } from "../config/schema.ts";
 import type { AppLogger } from "../log/logger.ts";
 import type { Downloader } from "../downloader/types.ts";
 import { installHandlers } from "../bot/bot.ts";
-import { downloaderFromConfig, inspectOutput } from "../downloader/mod.ts";
+import { downloaderFromConfig, inspectOutput, resolveExecutable } from "../downloader/mod.ts";
 import { JobWorker } from "../jobs/worker.ts";
 import { KvJobService } from "../jobs/kv_service.ts";
 import { KvOutbox } from "../jobs/outbox.ts";
 import { UserSettings } from "../jobs/user_settings.ts";
+import { LibraryDrop } from "../library/drop.ts";
+import type { JobObserver } from "../jobs/service.ts";
 import { type JobTimings, jobTimings } from "../jobs/store.ts";
 import type { Job } from "../jobs/model.ts";
 import type { ChatApi } from "../chat/chat_api.ts";
@@ -175,7 +177,23 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger: log("chat"),
     deadOwners: lock?.previousOwner === undefined ? [] : [lock.previousOwner],
   });
+  const library = config.library.dir === undefined ? undefined : new LibraryDrop({
+    dir: config.library.dir,
+    downloadsDir: paths.downloadsDir,
+    subsonic: config.library.subsonic_url && config.library.subsonic_user &&
+        config.library.subsonic_password
+      ? {
+        url: config.library.subsonic_url,
+        user: config.library.subsonic_user,
+        password: config.library.subsonic_password,
+      }
+      : undefined,
+    logger: log("library"),
+    problem: (text) => void problems.library(text),
+    ffprobe: await resolveExecutable("ffprobe", Deno.env.get("PATH")),
+  });
   const { chatUpdater, worker, jobs } = wireJobs({
+    library,
     instanceId,
     outbox,
     problems,
@@ -305,6 +323,8 @@ interface JobWiring {
   /** This instance's id in leases and outbox claims. */
   instanceId: string;
   outbox: KvOutbox;
+  /** Where finished tracks are also placed (`library.dir`), if anywhere. */
+  library?: LibraryDrop;
 }
 
 /** The job service, this instance's worker, and the chat updater that reports their jobs. */
@@ -326,7 +346,7 @@ function wireJobs(w: JobWiring) {
     config: w.config,
     timings: w.timings,
     downloader: w.downloader,
-    observer: chatUpdater,
+    observer: w.library === undefined ? chatUpdater : withLibrary(chatUpdater, w.library),
     inspectOutput: (dir) => inspectOutput(dir),
     downloadsDir: w.downloadsDir,
     logger: w.log("jobs"),
@@ -389,4 +409,15 @@ function serveHttp(w: HttpWiring) {
       logger: w.logger,
     }),
   });
+}
+
+/** The chat updater, and the library drop of every finished job (which never delays the chat). */
+function withLibrary(chat: ChatUpdater, library: LibraryDrop): JobObserver {
+  return {
+    onUpdate: (job, position) => chat.onUpdate(job, position),
+    onFinished(job) {
+      void library.place(job);
+      return chat.onFinished(job);
+    },
+  };
 }

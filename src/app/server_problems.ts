@@ -21,6 +21,7 @@ export function adminProblems(alerts: AdminAlerts): {
   spotifyPaused(until: number): Promise<void>;
   outageEnded(seconds: number): Promise<void>;
   diskLow(freeBytes: number): Promise<void>;
+  library(text: string): Promise<void>;
 } & ServerProblems {
   const failures: number[] = [];
   return {
@@ -74,6 +75,9 @@ export function adminProblems(alerts: AdminAlerts): {
           "storage.min_free_mb: new downloads are refused and queued ones wait until space is " +
           "freed (lower jobs.retention_days, or add space).",
       );
+    },
+    async library(text: string) {
+      await alerts.alert("library", text);
     },
     async outageEnded(seconds: number) {
       if (seconds < LONG_OUTAGE_SECONDS) return;

@@ -18,6 +18,7 @@ import {
 import { ENV_VARS } from "../config/env.ts";
 import { secretValues } from "../config/secrets.ts";
 import { type AppLogger, setupLogging, shutdownLogging } from "../log/logger.ts";
+import { libraryDirProblem } from "../library/drop.ts";
 import { type App, type AppRole, createApp } from "../app/create_app.ts";
 import { StartupError } from "../app/startup_error.ts";
 import { downloaderFromConfig } from "../downloader/mod.ts";
@@ -189,6 +190,16 @@ async function checkConfigCommand(
   const downloader = await downloaderReport(loaded);
   downloader.warnings.unshift(...productionWarnings(loaded.config));
   if (downloader.problem) problems.push(downloader.problem);
+  const libraryDir = loaded.config.library.dir;
+  const library = libraryDir === undefined ? undefined : await libraryDirProblem(libraryDir);
+  if (library !== undefined) {
+    problems.push({
+      path: "library.dir",
+      message: library,
+      hint: "create it and let the bot's user write there (the bot places every track in it)",
+      source: loaded.sources.get("library.dir") ?? "default",
+    });
+  }
   if (options.json) {
     const report = toJson(problems.length ? { ok: false, file: loaded.file, problems } : loaded);
     io.out(

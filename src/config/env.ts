@@ -67,6 +67,16 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
     key: "http.signing_secret",
     description: "File holding the signing secret, used when DLBOT_SIGNING_SECRET is unset",
   },
+  {
+    name: "DLBOT_SUBSONIC_PASSWORD",
+    key: "library.subsonic_password",
+    description: "Password of library.subsonic_user on the Subsonic server",
+  },
+  {
+    name: "DLBOT_SUBSONIC_PASSWORD_FILE",
+    key: "library.subsonic_password",
+    description: "File holding the Subsonic password, used when DLBOT_SUBSONIC_PASSWORD is unset",
+  },
   { name: "DLBOT_HTTP_LISTEN", key: "http.listen", description: "host:port of the HTTP server" },
   {
     name: "DLBOT_DATA_DIR",
@@ -154,6 +164,13 @@ const SECRETS: readonly SecretSpec[] = [
     file: "DLBOT_SIGNING_SECRET_FILE",
     credential: "signing_secret",
     hint: "the file must be readable by the bot's user and contain only the secret",
+  },
+  {
+    path: ["library", "subsonic_password"],
+    direct: "DLBOT_SUBSONIC_PASSWORD",
+    file: "DLBOT_SUBSONIC_PASSWORD_FILE",
+    credential: "subsonic_password",
+    hint: "the file must be readable by the bot's user and contain only the password",
   },
 ];
 

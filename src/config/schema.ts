@@ -132,6 +132,19 @@ const settingsSchema = z.strictObject({
   lists_as_audio: z.boolean().default(false),
 });
 
+const librarySchema = z.strictObject({
+  /**
+   * A music library to place every finished track in too (hard links when possible):
+   * `<dir>/<album artist>/<album>/<nn - title>.<ext>`, never overwriting a different file.
+   */
+  dir: z.string().min(1).optional(),
+  /** A Subsonic server (Navidrome, Airsonic, Gonic) to ask for a rescan after each placement. */
+  subsonic_url: z.url({ protocol: /^https?$/ }).optional(),
+  subsonic_user: z.string().min(1).optional(),
+  /** Secret: prefer DLBOT_SUBSONIC_PASSWORD(_FILE) or the systemd credential subsonic_password. */
+  subsonic_password: z.string().min(1).optional(),
+});
+
 const jobsSchema = z.strictObject({
   /** Downloads running at once across the whole bot. */
   max_concurrent: z.number().int().min(1).max(64).default(2),
@@ -196,6 +209,7 @@ export const configSchema = z.strictObject({
   downloader: downloaderSchema.prefault({}),
   jobs: jobsSchema.prefault({}),
   settings: settingsSchema.prefault({}),
+  library: librarySchema.prefault({}),
   rate_limit: rateLimitSchema.prefault({}),
   links: linksSchema.prefault({}),
   log: logSchema.prefault({}),
@@ -214,6 +228,13 @@ export const configSchema = z.strictObject({
       code: "custom",
       path: ["settings", "bitrates"],
       message: `must include downloader.bitrate ("${c.downloader.bitrate}"), the default`,
+    });
+  }
+  if (c.library.subsonic_url && !(c.library.subsonic_user && c.library.subsonic_password)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["library", "subsonic_user"],
+      message: "library.subsonic_user and library.subsonic_password are needed with subsonic_url",
     });
   }
   if (c.telegram.mode === "webhook") {

@@ -14,11 +14,17 @@ export const SECRET_KEYS: readonly string[] = [
   "telegram.token",
   "telegram.webhook.secret_token",
   "http.signing_secret",
+  "library.subsonic_password",
 ];
 
 /** The configured secret values (bot token, signing secret, webhook secret) that are set. */
 export function secretValues(config: Config): string[] {
-  return [config.telegram.token, config.http.signing_secret, config.telegram.webhook.secret_token]
+  return [
+    config.telegram.token,
+    config.http.signing_secret,
+    config.telegram.webhook.secret_token,
+    config.library.subsonic_password,
+  ]
     .filter((value): value is string => typeof value === "string" && value !== "");
 }
 

@@ -1,6 +1,6 @@
 /**
- * Audio duration via ffprobe (`ffprobe -v error -show_entries format=duration -of
- * default=nw=1:nk=1 <file>`).
+ * Audio duration and tags via ffprobe (`ffprobe -v error -show_entries format=duration -of
+ * default=nw=1:nk=1 <file>`, and `format_tags` as JSON).
  *
  * @module
  */
@@ -8,21 +8,19 @@
 /** ffprobe gets this long per file before it is killed and the file counts as unmeasured. */
 export const PROBE_TIMEOUT_MS = 30_000;
 
-/**
- * Measures one file's duration in seconds. Returns `undefined` when ffprobe is missing, fails,
- * times out or prints something that is not a non-negative number. Never throws.
- */
-export async function probeDuration(
+/** Runs ffprobe on a file and returns its standard output; undefined on any failure. */
+async function runProbe(
   path: string,
   ffprobePath: string,
-  timeoutMs: number = PROBE_TIMEOUT_MS,
-): Promise<number | undefined> {
+  entries: string[],
+  timeoutMs: number,
+): Promise<string | undefined> {
   // An absolute path cannot be mistaken for an ffprobe option, whatever the file is called.
   const target = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(ffprobePath, {
-      args: ["-v", "error", "-show_entries", "format=duration", "-of", "default=nw=1:nk=1", target],
+      args: ["-v", "error", ...entries, target],
       stdin: "null",
       stdout: "piped",
       stderr: "null",
@@ -39,12 +37,69 @@ export async function probeDuration(
   }, timeoutMs);
   try {
     const [status, stdout] = await Promise.all([child.status, new Response(child.stdout).text()]);
-    if (!status.success) return undefined;
-    const text = stdout.trim();
-    if (!/^\d+(?:\.\d+)?$/.test(text)) return undefined;
-    const seconds = Number(text);
-    return Number.isFinite(seconds) ? seconds : undefined;
+    return status.success ? stdout : undefined;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Measures one file's duration in seconds. Returns `undefined` when ffprobe is missing, fails,
+ * times out or prints something that is not a non-negative number. Never throws.
+ */
+export async function probeDuration(
+  path: string,
+  ffprobePath: string,
+  timeoutMs: number = PROBE_TIMEOUT_MS,
+): Promise<number | undefined> {
+  const out = await runProbe(path, ffprobePath, [
+    "-show_entries",
+    "format=duration",
+    "-of",
+    "default=nw=1:nk=1",
+  ], timeoutMs);
+  const text = out?.trim() ?? "";
+  if (!/^\d+(?:\.\d+)?$/.test(text)) return undefined;
+  const seconds = Number(text);
+  return Number.isFinite(seconds) ? seconds : undefined;
+}
+
+/** The tags of a file that name it in a library (lower-case keys); absent ones are missing. */
+export interface AudioTags {
+  title?: string;
+  artist?: string;
+  album_artist?: string;
+  album?: string;
+  track?: string;
+}
+
+/** Reads a file's tags with ffprobe; empty when it cannot. Never throws. */
+export async function probeTags(
+  path: string,
+  ffprobePath: string,
+  timeoutMs: number = PROBE_TIMEOUT_MS,
+): Promise<AudioTags> {
+  const out = await runProbe(path, ffprobePath, [
+    "-show_entries",
+    "format_tags",
+    "-of",
+    "json",
+  ], timeoutMs);
+  let tags: Record<string, unknown> = {};
+  try {
+    tags = JSON.parse(out ?? "{}")?.format?.tags ?? {};
+  } catch {
+    return {};
+  }
+  const found: AudioTags = {};
+  for (const [key, value] of Object.entries(tags)) {
+    const name = key.toLowerCase();
+    if (typeof value !== "string" || value.trim() === "") continue;
+    if (name === "title" || name === "artist" || name === "album" || name === "track") {
+      found[name] = value.trim();
+    } else if (name === "album_artist" || name === "albumartist") {
+      found.album_artist = value.trim();
+    }
+  }
+  return found;
 }
