@@ -24,6 +24,7 @@ import { HttpError, type Transformer } from "grammy";
 import type { AbortLike } from "../runtime/sleep.ts";
 import {
   currentPriority,
+  currentRefresh,
   OutgoingDroppedError,
   type Priority,
   PRIORITY_RANK,
@@ -298,9 +299,16 @@ export function sendThrottleTransformer(options: SendThrottleOptions = {}): Tran
   const unthrottled = new Set(options.unthrottledMethods ?? UNTHROTTLED_METHODS);
   return (prev, method, payload, signal) => {
     if (unthrottled.has(method)) return prev(method, payload, signal);
+    const refresh = currentRefresh();
     return throttle.run(
       chatIdOf(payload),
-      () => prev(method, payload, signal),
+      () => {
+        if (refresh === undefined) return prev(method, payload, signal);
+        const fresh = refresh(payload as Record<string, unknown>);
+        // Not sent: what it would show is out of date (the caller knows); answered as done.
+        if (fresh === null) return Promise.resolve({ ok: true as const, result: true as never });
+        return prev(method, fresh as typeof payload, signal);
+      },
       signal,
       {
         // What grammY itself throws when a call is aborted.

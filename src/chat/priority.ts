@@ -5,7 +5,9 @@
  * a field in the payload would be sent to Telegram).
  *
  * - `reply` (the default): answers to commands and the messages of finished jobs.
- * - `progress`: status-message edits while a job runs; they wait behind replies.
+ * - `progress`: status-message edits while a job runs; they wait behind replies, and may carry a
+ *   `refresh` that renders their text when they leave (so what arrives is current, however long
+ *   they waited; null drops a call that became pointless).
  * - `refusal`: answers to outsiders; they go last, and are dropped when the bot is busy.
  *
  * @module
@@ -22,16 +24,24 @@ export const PRIORITY_RANK: Readonly<Record<Priority, number>> = {
   refusal: 2,
 };
 
-const current = new AsyncLocalStorage<Priority>();
+/** Makes a call's payload anew when it is sent; null: the call is not sent at all. */
+export type Refresh = (payload: Record<string, unknown>) => Record<string, unknown> | null;
 
-/** Runs `fn`; the Bot API calls it makes carry `priority`. */
-export function withPriority<T>(priority: Priority, fn: () => T): T {
-  return current.run(priority, fn);
+const current = new AsyncLocalStorage<{ priority: Priority; refresh?: Refresh }>();
+
+/** Runs `fn`; the Bot API calls it makes carry `priority` (and `refresh`). */
+export function withPriority<T>(priority: Priority, fn: () => T, refresh?: Refresh): T {
+  return current.run({ priority, ...(refresh === undefined ? {} : { refresh }) }, fn);
 }
 
 /** The priority of a call made now. */
 export function currentPriority(): Priority {
-  return current.getStore() ?? "reply";
+  return current.getStore()?.priority ?? "reply";
+}
+
+/** The refresh of a call made now, if it has one. */
+export function currentRefresh(): Refresh | undefined {
+  return current.getStore()?.refresh;
 }
 
 /** A call the throttle dropped instead of sending (a refusal while the bot is busy). */

@@ -326,6 +326,23 @@ export class ChatUpdater implements JobObserver {
     // Compared without the elapsed time: an edit only for the clock moving is not worth it.
     const content = renderStatus(job, { position, now, elapsed: false }).text;
     if (this.#lastText.get(job.id) === content) return;
+    // Rendered again when the throttle lets the edit go: a state that came meanwhile replaces
+    // this one, and the elapsed time is the time of sending; a job that finished meanwhile gets
+    // its final edit instead.
+    let shown = job;
+    let sent = content;
+    const refresh = (payload: Record<string, unknown>) => {
+      const newer = chat.pending.get(job.id);
+      if (newer !== undefined) {
+        chat.pending.delete(job.id);
+        shown = newer;
+      }
+      if (this.#finished.has(job.id)) return null;
+      const at = this.#now();
+      const fresh = renderStatus(shown, { position, now: at });
+      sent = renderStatus(shown, { position, now: at, elapsed: false }).text;
+      return { ...payload, text: fresh.text, reply_markup: fresh.replyMarkup };
+    };
     try {
       await this.#call(
         chat,
@@ -336,11 +353,12 @@ export class ChatUpdater implements JobObserver {
               this.#deps.api.editMessageText(chat.gate.chatId, messageId, status.text, {
                 reply_markup: status.replyMarkup,
               }),
+            refresh,
           ),
       );
-      this.#lastText.set(job.id, content);
+      this.#lastText.set(job.id, sent);
     } catch (error) {
-      this.#progressFailed(chat, job, content, error);
+      this.#progressFailed(chat, shown, sent, error);
     }
   }
 

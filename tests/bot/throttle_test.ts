@@ -365,3 +365,21 @@ Deno.test("refusals are dropped while many calls wait, and when they waited too 
   assertEquals(sent.map((s) => s.text).filter((t) => t !== "reply"), ["no 1"]);
   assertEquals(clock.pending, 0, "no timer left behind");
 });
+
+Deno.test("a progress edit with a refresh is rendered when it leaves, and one made pointless is not sent", async () => {
+  const { clock, sent, send } = setup({}, 10);
+  const replies = Array.from({ length: 20 }, (_, i) => send(100 + i, "reply"));
+  let renderedAt = -1;
+  const edit = withPriority("progress", () => send(42, "stale"), (payload) => {
+    renderedAt = clock.now();
+    return { ...payload, text: `fresh at ${renderedAt}` };
+  });
+  const dropped = withPriority("progress", () => send(43, "old"), () => null);
+  await clock.runUntilIdle();
+  await Promise.all([...replies, edit, dropped]);
+  const toChat = sentTo(sent, 42);
+  assertEquals(toChat.map((s) => s.text), [`fresh at ${renderedAt}`]);
+  assertEquals(toChat[0]?.sentAt, renderedAt, "rendered at the moment it left, behind 20 replies");
+  assert(renderedAt >= 20 * GLOBAL_MS - GLOBAL_MS, `rendered at ${renderedAt}`);
+  assertEquals(sentTo(sent, 43), [], "the pointless one was never sent");
+});
