@@ -165,6 +165,15 @@ const jobsSchema = z.strictObject({
    * (a button); 0 disables the check.
    */
   confirm_above_tracks: z.number().int().min(0).default(100),
+  /**
+   * Users whose turns in the queue come more often, by user id: weight 2 gets two turns for
+   * everyone else's one (default 1 each).
+   */
+  user_weights: z.record(
+    z.string().regex(/^\d{1,15}$/, { message: "keys must be user ids" }),
+    z.number().min(1).max(100),
+  )
+    .default({}),
 });
 
 const rateLimitSchema = z.strictObject({

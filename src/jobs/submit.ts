@@ -82,7 +82,7 @@ let lastCreatedHere = 0;
  */
 export async function trySubmit(
   kv: Deno.Kv,
-  limits: Pick<Config["jobs"], "max_active_per_user" | "max_queue_length">,
+  limits: Pick<Config["jobs"], "max_active_per_user" | "max_queue_length" | "user_weights">,
   now: number,
   request: NewJobRequest,
   options: SubmitOptions,
@@ -111,8 +111,9 @@ export async function trySubmit(
   );
   lastCreatedHere = createdAt;
   const previous = clock.success ? clock.data.lastQueueAt : undefined;
+  const turn = TURN_MS / (limits.user_weights[String(userId)] ?? 1);
   const queueAt = active > 0 && previous !== undefined
-    ? Math.max(createdAt, previous + TURN_MS)
+    ? Math.max(createdAt, Math.round(previous + turn))
     : createdAt;
   const job = jobSchema.parse({
     id: newJobId(),

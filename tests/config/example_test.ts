@@ -12,12 +12,15 @@ async function exampleWithOptionalKeys(): Promise<string> {
   return text.replace(/^# ([A-Za-z_]+ = )/gm, "$1");
 }
 
-/** Dotted leaf paths of a parsed document, treating arrays and `downloader.env` as leaves. */
+/** Tables whose keys are the user's own (a record): leaves as a whole. */
+const RECORDS = new Set(["downloader.env", "jobs.user_weights"]);
+
+/** Dotted leaf paths of a parsed document, treating arrays and record tables as leaves. */
 function documentLeaves(value: Record<string, unknown>, prefix = ""): string[] {
   return Object.entries(value).flatMap(([key, child]) => {
     const path = prefix === "" ? key : `${prefix}.${key}`;
     const isTable = typeof child === "object" && child !== null && !Array.isArray(child);
-    return isTable && path !== "downloader.env"
+    return isTable && !RECORDS.has(path)
       ? documentLeaves(child as Record<string, unknown>, path)
       : [path];
   });

@@ -282,3 +282,28 @@ Deno.test("positions always equal the order jobs start in, after random submits,
     assertEquals(place, queued.length);
   });
 });
+
+Deno.test("a user with weight 2 in jobs.user_weights gets two turns for another user's one", async () => {
+  await withHarness(
+    { jobs: { max_active_per_user: 50, user_weights: { [String(BOB.userId)]: 2 } } },
+    async (h) => {
+      const alices: string[] = [];
+      const bobs: string[] = [];
+      for (let i = 0; i < 4; i++) alices.push((await submitAs(h, ALICE.userId, i)).job.id);
+      for (let i = 0; i < 4; i++) bobs.push((await submitAs(h, BOB.userId, 10 + i)).job.id);
+      const order = [];
+      for (;;) {
+        const claimed = await claimNext(h.kv, {
+          owner: "t",
+          now: Date.now(),
+          leaseMs: 60_000,
+          maxConcurrent: 100,
+        });
+        if (!claimed) break;
+        order.push(claimed.job.id);
+      }
+      const who = order.map((id) => alices.includes(id) ? "A" : "B").join("");
+      assertEquals(who, "ABBABBAA", "Bob's turns come twice as often");
+    },
+  );
+});
