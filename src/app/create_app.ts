@@ -10,18 +10,12 @@ import type { Config } from "../config/schema.ts";
 import type { AppLogger } from "../log/logger.ts";
 import type { Downloader } from "../downloader/types.ts";
 import { installHandlers } from "../bot/bot.ts";
-import { downloaderFromConfig, inspectOutput, resolveExecutable } from "../downloader/mod.ts";
-import { JobWorker } from "../jobs/worker.ts";
-import { KvJobService } from "../jobs/kv_service.ts";
+import { downloaderFromConfig, resolveExecutable } from "../downloader/mod.ts";
 import { KvOutbox } from "../jobs/outbox.ts";
 import { UserSettings } from "../jobs/user_settings.ts";
 import { LibraryDrop } from "../library/drop.ts";
-import type { JobObserver } from "../jobs/service.ts";
-import { type JobTimings, jobTimings } from "../jobs/store.ts";
-import type { Job } from "../jobs/model.ts";
-import type { ChatApi } from "../chat/chat_api.ts";
-import type { FileLink } from "../chat/summary.ts";
-import { ChatUpdater } from "../chat/updater.ts";
+import { jobTimings } from "../jobs/store.ts";
+import { wireJobs } from "./wire_jobs.ts";
 import { createMetrics, type Metrics } from "../metrics/metrics.ts";
 import { LinkSigner, loadOrCreateSigningSecret } from "../http/signing.ts";
 import { fileLinksFor } from "../http/file_links.ts";
@@ -37,7 +31,6 @@ import { adminProblems } from "./server_problems.ts";
 import { adminReport } from "./admin_report.ts";
 import { SpaceGuard } from "./space_guard.ts";
 import { diskSpace } from "../runtime/disk.ts";
-import type { ServerProblems } from "../jobs/run.ts";
 import { listening, openKvStore, StartupError } from "./startup_error.ts";
 import { errorText } from "../runtime/error_text.ts";
 import { LinkReader } from "../links/reader.ts";
@@ -304,72 +297,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   };
 }
 
-/** What {@linkcode wireJobs} connects. */
-interface JobWiring {
-  kv: Deno.Kv;
-  config: Config;
-  timings: JobTimings;
-  downloader: Downloader;
-  api: ChatApi;
-  fileLinks: (job: Job) => Promise<FileLink[]>;
-  downloadsDir: string;
-  metrics: Metrics;
-  log: (area: string) => AppLogger;
-  now: () => number;
-  chatPace?: ChatPace;
-  isDraining: () => boolean;
-  problems: ServerProblems;
-  hasSpace: () => Promise<{ ok: boolean; freeBytes?: number }>;
-  /** This instance's id in leases and outbox claims. */
-  instanceId: string;
-  outbox: KvOutbox;
-  /** Where finished tracks are also placed (`library.dir`), if anywhere. */
-  library?: LibraryDrop;
-}
-
-/** The job service, this instance's worker, and the chat updater that reports their jobs. */
-function wireJobs(w: JobWiring) {
-  const chatUpdater = new ChatUpdater({
-    api: w.api,
-    now: w.now,
-    minEditIntervalMs: w.chatPace?.privateMs,
-    groupMinEditIntervalMs: w.chatPace?.groupMs,
-    fileLinks: w.fileLinks,
-    uploadLimitBytes: w.config.telegram.upload_limit_mb * 1024 * 1024,
-    openFile: (job, name) => Promise.resolve(`${w.downloadsDir}/${job.id}/${name}`),
-    positionOf: (jobId): Promise<number | undefined> => jobs.positionOf(jobId),
-    logger: w.log("chat"),
-    outbox: w.outbox,
-  });
-  const worker = new JobWorker({
-    kv: w.kv,
-    config: w.config,
-    timings: w.timings,
-    downloader: w.downloader,
-    observer: w.library === undefined ? chatUpdater : withLibrary(chatUpdater, w.library),
-    inspectOutput: (dir) => inspectOutput(dir),
-    downloadsDir: w.downloadsDir,
-    logger: w.log("jobs"),
-    metrics: w.metrics.jobSink(),
-    problems: w.problems,
-    hasSpace: w.hasSpace,
-    now: w.now,
-    instanceId: w.instanceId,
-    undelivered: () => w.outbox.claimUndelivered(),
-    deadOwners: w.outbox.deadOwners,
-  });
-  const jobs: KvJobService = new KvJobService({
-    kv: w.kv,
-    config: w.config,
-    timings: w.timings,
-    worker,
-    now: w.now,
-    isDraining: w.isDraining,
-    hasSpace: w.hasSpace,
-  });
-  return { chatUpdater, worker, jobs };
-}
-
 /** What {@linkcode serveHttp} serves. */
 interface HttpWiring {
   kv: Deno.Kv;
@@ -409,15 +336,4 @@ function serveHttp(w: HttpWiring) {
       logger: w.logger,
     }),
   });
-}
-
-/** The chat updater, and the library drop of every finished job (which never delays the chat). */
-function withLibrary(chat: ChatUpdater, library: LibraryDrop): JobObserver {
-  return {
-    onUpdate: (job, position) => chat.onUpdate(job, position),
-    onFinished(job) {
-      void library.place(job);
-      return chat.onFinished(job);
-    },
-  };
 }
