@@ -20,23 +20,12 @@
  */
 import { parseArgs } from "node:util";
 import { type ChatMessage, TelegramEmulator } from "../../src/emulator/mod.ts";
+import { seededRandom } from "../../src/emulator/faults.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const FAKE_SPOTDL = `${ROOT}tests/fixtures/fake_spotdl`;
 const MEMBERS = [2001, 2002, 2003, 2004].map((id) => ({ id, first_name: `Member ${id}` }));
 const FLOOD_LIMIT = { perChatPerSecond: 1, perBotPerSecond: 30 };
-
-/** A seeded random number generator (mulberry32), so the same seed kills at the same moments. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -135,7 +124,7 @@ async function until(done: () => boolean, ms: number): Promise<boolean> {
 }
 
 async function killNine(rounds: number, seed: number) {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   await using emulator = await TelegramEmulator.start({ floodLimit: FLOOD_LIMIT });
   const dataDir = await Deno.makeTempDir({ prefix: "dlbot-bench-kill-" });
   let n = 0;

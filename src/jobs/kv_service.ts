@@ -14,13 +14,19 @@ import {
   ShuttingDownError,
 } from "../errors.ts";
 import { jobByUserPrefix, jobKey, jobRecentPrefix, queuePrefix } from "../kv/keys.ts";
-import type { SpotifyLink } from "../links/spotify.ts";
 import { countKeys, type NewJobRequest, type SubmitOptions, trySubmit } from "./submit.ts";
 import { isJobId } from "./ids.ts";
-import { isFinal, type Job, type JobAudio } from "./model.ts";
+import { isFinal, type Job } from "./model.ts";
 import { liveLeases, queuePosition, queuePositions, spotifyPausedUntil } from "./queue.ts";
 import { CANCELLED_ERROR } from "./errors.ts";
-import type { JobService, JobView, LocalJobRunner, Requester, SubmitResult } from "./service.ts";
+import type {
+  JobService,
+  JobView,
+  LocalJobRunner,
+  Requester,
+  SubmitRequest,
+  SubmitResult,
+} from "./service.ts";
 import { isStoreFull, retryCas } from "../kv/cas.ts";
 import {
   commitFinal,
@@ -76,15 +82,7 @@ export class KvJobService implements JobService {
    * the new job are checked and written in one atomic operation, so concurrent identical submits
    * create exactly one job. Throws `ShuttingDownError`, `ActiveJobLimitError`, `QueueFullError`.
    */
-  async submit(
-    request: {
-      userId: number;
-      chatId: number;
-      link: SpotifyLink;
-      audio?: JobAudio;
-      asAudio?: boolean;
-    },
-  ): Promise<SubmitResult> {
+  async submit(request: SubmitRequest): Promise<SubmitResult> {
     if (this.#deps.isDraining?.()) throw new ShuttingDownError();
     const space = await this.#deps.hasSpace?.();
     if (space && !space.ok) throw new OutOfSpaceError(space.freeBytes ?? 0);

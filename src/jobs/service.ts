@@ -13,6 +13,17 @@ export interface Requester {
   isAdmin: boolean;
 }
 
+/** What a download is asked for with. */
+export interface SubmitRequest {
+  userId: number;
+  chatId: number;
+  link: SpotifyLink;
+  /** The user's audio settings; absent: the configured defaults. */
+  audio?: JobAudio;
+  /** Send the list's tracks as audio too. */
+  asAudio?: boolean;
+}
+
 /** What `submit` returns. */
 export interface SubmitResult {
   job: Job;
@@ -34,15 +45,7 @@ export interface JobService {
    * Creates a job, or returns the user's existing queued/running/recently succeeded job for the
    * same canonical link. Throws `ActiveJobLimitError`, `QueueFullError` or `ShuttingDownError`.
    */
-  submit(
-    request: {
-      userId: number;
-      chatId: number;
-      link: SpotifyLink;
-      audio?: JobAudio;
-      asAudio?: boolean;
-    },
-  ): Promise<SubmitResult>;
+  submit(request: SubmitRequest): Promise<SubmitResult>;
   /** One job; throws `JobNotFoundError` when missing or not visible to the requester. */
   status(requester: Requester, jobId: string): Promise<JobView>;
   /** The requester's most recent jobs, newest first. */

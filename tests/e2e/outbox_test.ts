@@ -26,6 +26,18 @@ async function startDownload(emulator: TelegramEmulator, bot: LiveBot): Promise<
   return await emulator.waitForBotMessage(ALICE.id, /is queued|Downloading/, { timeoutMs: 20_000 });
 }
 
+/** Holds the next call of `method` unanswered and kills the bot (SIGKILL) while it waits. */
+async function killWhileHeld(emulator: TelegramEmulator, bot: LiveBot, method: string) {
+  emulator.injectFaults({ method, kind: "hold", times: 1 });
+  await emulator.waitFor(() => emulator.stats.injectedFaults === 1 || undefined, {
+    intervalMs: 20,
+    timeoutMs: 20_000,
+    message: `the ${method} call is on its way`,
+  });
+  bot.kill("SIGKILL");
+  await bot.exited();
+}
+
 /** Alice's summaries (the bot's messages that reply to the status message). */
 function summaries(emulator: TelegramEmulator, status: ChatMessage): ChatMessage[] {
   return emulator.botMessages(ALICE.id).filter((m) => m.messageId > status.messageId);
@@ -47,14 +59,7 @@ Deno.test("a bot killed as a job's summary leaves sends it once after the restar
 
   const first = await startLiveBot({ dir: dir.path, env, config });
   const status = await startDownload(emulator, first);
-  emulator.injectFaults({ method: "sendMessage", kind: "hold", times: 1 });
-  await emulator.waitFor(() => emulator.stats.injectedFaults === 1 || undefined, {
-    intervalMs: 20,
-    timeoutMs: 20_000,
-    message: "the summary is on its way",
-  });
-  first.kill("SIGKILL");
-  await first.exited();
+  await killWhileHeld(emulator, first, "sendMessage");
   assertEquals(summaries(emulator, status), [], "the killed bot sent no summary");
 
   const second = await startLiveBot({ dir: dir.path, env, config });
@@ -110,14 +115,7 @@ Deno.test("a bot killed between a list's summary and its audio sends the rest on
   };
   const first = await startLiveBot({ dir: dir.path, env, config });
   const status = await startDownload(emulator, first);
-  emulator.injectFaults({ method: "sendMediaGroup", kind: "hold", times: 1 });
-  await emulator.waitFor(() => emulator.stats.injectedFaults === 1 || undefined, {
-    intervalMs: 20,
-    timeoutMs: 20_000,
-    message: "the audio album is on its way",
-  });
-  first.kill("SIGKILL");
-  await first.exited();
+  await killWhileHeld(emulator, first, "sendMediaGroup");
   const before = summaries(emulator, status).filter((m) => /3 downloaded/.test(m.text ?? ""));
   assertEquals(before.length, 1, "the summary went out before the kill");
 
