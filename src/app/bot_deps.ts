@@ -21,6 +21,7 @@ export interface BotDepsOptions {
   extraAllowedUserIds?: readonly number[];
   jobs: BotDeps["jobs"];
   settings: BotDeps["settings"];
+  uploads: BotDeps["uploads"];
   links: BotDeps["links"];
   statusMessages: BotDeps["statusMessages"];
   fileLinks: BotDeps["fileLinks"];
@@ -42,6 +43,7 @@ export function botDeps(options: BotDepsOptions): BotDeps {
   return {
     jobs: options.jobs,
     settings: options.settings,
+    uploads: options.uploads,
     links: options.links,
     statusMessages: options.statusMessages,
     access: {

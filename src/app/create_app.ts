@@ -13,6 +13,7 @@ import { installHandlers } from "../bot/bot.ts";
 import { downloaderFromConfig, resolveExecutable } from "../downloader/mod.ts";
 import { KvOutbox } from "../jobs/outbox.ts";
 import { UserSettings } from "../jobs/user_settings.ts";
+import { KvUploadedFiles } from "../jobs/uploaded_files.ts";
 import { LibraryDrop } from "../library/drop.ts";
 import { jobTimings } from "../jobs/store.ts";
 import { wireJobs } from "./wire_jobs.ts";
@@ -185,8 +186,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     problem: (text) => void problems.library(text),
     ffprobe: await resolveExecutable("ffprobe", Deno.env.get("PATH")),
   });
+  const uploads = new KvUploadedFiles(kv, jobTimings(config).retentionMs);
   const { chatUpdater, worker, jobs } = wireJobs({
     library,
+    uploads,
     instanceId,
     outbox,
     problems,
@@ -215,6 +218,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       extraAllowedUserIds: options.extraAllowedUserIds,
       jobs,
       settings: new UserSettings(kv, config),
+      uploads,
       links: new LinkReader({
         shortLinkBase: config.links.short_link_base,
         maxPerMessage: config.links.max_per_message,

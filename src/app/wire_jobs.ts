@@ -12,7 +12,7 @@ import { JobWorker } from "../jobs/worker.ts";
 import { KvJobService } from "../jobs/kv_service.ts";
 import type { KvOutbox } from "../jobs/outbox.ts";
 import type { LibraryDrop } from "../library/drop.ts";
-import type { JobObserver } from "../jobs/service.ts";
+import type { JobObserver, UploadedFiles } from "../jobs/service.ts";
 import type { JobTimings } from "../jobs/store.ts";
 import type { Job } from "../jobs/model.ts";
 import type { ChatApi } from "../chat/chat_api.ts";
@@ -41,6 +41,8 @@ export interface JobWiring {
   /** This instance's id in leases and outbox claims. */
   instanceId: string;
   outbox: KvOutbox;
+  /** Telegram's ids of uploaded files. */
+  uploads: UploadedFiles;
   /** Where finished tracks are also placed (`library.dir`), if anywhere. */
   library?: LibraryDrop;
 }
@@ -58,6 +60,7 @@ export function wireJobs(w: JobWiring) {
     positionOf: (jobId): Promise<number | undefined> => jobs.positionOf(jobId),
     logger: w.log("chat"),
     outbox: w.outbox,
+    uploads: w.uploads,
   });
   const worker = new JobWorker({
     kv: w.kv,

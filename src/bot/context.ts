@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { UploadedFiles } from "../jobs/service.ts";
 import type { UserSettings } from "../jobs/user_settings.ts";
 import type { Context } from "grammy";
 import type { AppLogger } from "../log/logger.ts";
@@ -66,6 +67,8 @@ export interface BotDeps {
   jobs: JobService;
   /** The users' /settings (audio format and bitrate). */
   settings: UserSettings;
+  /** Telegram's ids of files uploaded before (a track asked for again goes by id). */
+  uploads: UploadedFiles;
   links: LinkSource;
   statusMessages: StatusMessages;
   access: AccessPolicy;

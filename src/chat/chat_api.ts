@@ -50,8 +50,19 @@ export interface ChatApi {
     text: string,
     other?: ChatApiTextOptions,
   ): Promise<unknown>;
-  /** Uploads an audio file. */
-  sendAudio(chatId: number, audio: InputFile, other?: ChatApiAudioOptions): Promise<unknown>;
+  /** Uploads an audio file, or sends one uploaded before by its file id. */
+  sendAudio(
+    chatId: number,
+    audio: InputFile | string,
+    other?: ChatApiAudioOptions,
+  ): Promise<unknown>;
   /** Uploads 2–10 audio files as one album message. */
   sendMediaGroup(chatId: number, media: InputMediaAudio[]): Promise<unknown>;
+}
+
+/** The file id of the audio in a sent message (what `sendAudio` returns), if it has one. */
+export function audioFileId(message: unknown): string | undefined {
+  if (typeof message !== "object" || message === null || !("audio" in message)) return undefined;
+  const audio = (message as { audio?: { file_id?: unknown } }).audio;
+  return typeof audio?.file_id === "string" ? audio.file_id : undefined;
 }

@@ -10,10 +10,10 @@
 import { InputFile, InputMediaBuilder } from "grammy";
 import type { InputMediaAudio } from "grammy/types";
 import type { Job, JobFile } from "../jobs/model.ts";
-import type { DeliveryLog } from "../jobs/service.ts";
+import type { DeliveryLog, UploadedFiles } from "../jobs/service.ts";
 import type { Log } from "../log/logger.ts";
 import { audioAlbums, audioMessageOptions, baseName, trackTags, uploadableTrack } from "./audio.ts";
-import type { ChatApi } from "./chat_api.ts";
+import { audioFileId, type ChatApi } from "./chat_api.ts";
 import { summaryKeyboard } from "./keyboards.ts";
 import { classify, describeFailure } from "./pacing.ts";
 import { renderReplaced, renderStatus } from "./status.ts";
@@ -72,6 +72,8 @@ export interface FinalMessagesDeps {
   /** Absolute path of one of a job's files. */
   openFile: (job: Job, fileName: string) => Promise<string>;
   logger: Log;
+  /** File ids of files uploaded before: those go again by id, not uploaded again. */
+  uploads?: UploadedFiles;
 }
 
 /** Sends what a finished job owes its chat. */
@@ -231,56 +233,64 @@ export class FinalMessages {
 
   /** One album of a list's tracks (a single track alone as one audio message). */
   async #sendAlbum(line: ChatLine, job: Job, album: JobFile[]): Promise<CallOutcome> {
-    const tracks: { file: InputFile; tags: ReturnType<typeof trackTags> }[] = [];
+    const tracks: { name: string; file: InputFile | string; tags: ReturnType<typeof trackTags> }[] =
+      [];
     for (const file of album) {
-      try {
-        const path = await this.#deps.openFile(job, file.name);
-        tracks.push({ file: new InputFile(path, baseName(file.name)), tags: trackTags(file) });
-      } catch (error) {
-        this.#deps.logger.warn("audio file unavailable", {
-          job_id: job.id,
-          error: describeFailure(error),
-        });
-      }
+      const audio = await this.#audioOf(job, file);
+      if (audio !== undefined) tracks.push({ name: file.name, file: audio, tags: trackTags(file) });
     }
     const [only] = tracks;
     if (only === undefined) return "dropped";
     const media: InputMediaAudio[] = tracks.map((t) => InputMediaBuilder.audio(t.file, t.tags));
-    return await this.#finalCall(
-      line,
-      "audio album",
-      job,
-      () =>
-        tracks.length === 1
-          ? this.#deps.api.sendAudio(line.chatId, only.file, only.tags)
-          : this.#deps.api.sendMediaGroup(line.chatId, media),
-    );
+    let sent: unknown;
+    const outcome = await this.#finalCall(line, "audio album", job, async () => {
+      sent = tracks.length === 1
+        ? [await this.#deps.api.sendAudio(line.chatId, only.file, only.tags)]
+        : await this.#deps.api.sendMediaGroup(line.chatId, media);
+      return sent;
+    });
+    if (outcome === "sent" && Array.isArray(sent)) {
+      for (const [i, message] of sent.entries()) {
+        const track = tracks[i];
+        if (track !== undefined) await this.#remember(job, track.name, track.file, message);
+      }
+    }
+    return outcome;
   }
 
   async #maybeSendAudio(line: ChatLine, job: Job): Promise<CallOutcome> {
     const file = uploadableTrack(job, this.#deps.uploadLimitBytes);
     if (file === undefined) return "dropped";
-    let path: string;
+    const audio = await this.#audioOf(job, file);
+    if (audio === undefined) return "dropped";
+    let sent: unknown;
+    const outcome = await this.#finalCall(line, "audio upload", job, async () => {
+      sent = await this.#deps.api.sendAudio(line.chatId, audio, audioMessageOptions(job, file));
+      return sent;
+    });
+    if (outcome === "sent") await this.#remember(job, file.name, audio, sent);
+    return outcome;
+  }
+
+  /** The file id of a file uploaded before, or the file to upload; undefined when it is gone. */
+  async #audioOf(job: Job, file: JobFile): Promise<InputFile | string | undefined> {
+    const known = await this.#deps.uploads?.get(job.id, file.name).catch(() => undefined);
+    if (known !== undefined) return known;
     try {
-      path = await this.#deps.openFile(job, file.name);
+      return new InputFile(await this.#deps.openFile(job, file.name), baseName(file.name));
     } catch (error) {
       this.#deps.logger.warn("audio file unavailable", {
         job_id: job.id,
         error: describeFailure(error),
       });
-      return "dropped";
+      return undefined;
     }
-    return await this.#finalCall(
-      line,
-      "audio upload",
-      job,
-      () =>
-        this.#deps.api.sendAudio(
-          line.chatId,
-          new InputFile(path, baseName(file.name)),
-          audioMessageOptions(job, file),
-        ),
-    );
+  }
+
+  /** Keeps the file id Telegram gave an uploaded file. */
+  async #remember(job: Job, name: string, sent: InputFile | string, message: unknown) {
+    const fileId = typeof sent === "string" ? undefined : audioFileId(message);
+    if (fileId !== undefined) await this.#deps.uploads?.set(job.id, name, fileId).catch(() => {});
   }
 }
 

@@ -15,7 +15,7 @@
  * @module
  */
 import { isFinal, type Job } from "../jobs/model.ts";
-import type { DeliveryLog, JobObserver } from "../jobs/service.ts";
+import type { DeliveryLog, JobObserver, UploadedFiles } from "../jobs/service.ts";
 import type { Log } from "../log/logger.ts";
 import { sleep as realSleep } from "../runtime/sleep.ts";
 import type { ChatApi } from "./chat_api.ts";
@@ -59,6 +59,8 @@ export interface ChatUpdaterDeps {
    * recorded (and not resumed after a restart).
    */
   outbox?: DeliveryLog;
+  /** File ids of uploaded files, so a file goes again by id. */
+  uploads?: UploadedFiles;
   /** Injectable for tests; default uses `setTimeout`. */
   sleep?: Sleep;
 }

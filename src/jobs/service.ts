@@ -110,3 +110,14 @@ export interface DeliveryLog {
   /** Delivery stopped (shutdown, Telegram unreachable): any instance may try again soon. */
   postpone(jobId: string): Promise<void>;
 }
+
+/**
+ * Telegram's ids of files the bot uploaded: a file sent again (the same download asked for
+ * again, a delivery resumed) goes by id, with no second upload.
+ */
+export interface UploadedFiles {
+  /** The file id of one of a job's files, when it was uploaded before. */
+  get(jobId: string, fileName: string): Promise<string | undefined>;
+  /** Remembers a file id (until the job expires). */
+  set(jobId: string, fileName: string, fileId: string): Promise<void>;
+}

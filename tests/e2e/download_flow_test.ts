@@ -291,3 +291,27 @@ Deno.test("a copy of the status message left by a lost answer has no button, the
     await bot.close();
   }
 });
+
+Deno.test("a track asked for again comes back as audio by its file id: no second upload", async () => {
+  const bot = await startTestBot();
+  try {
+    bot.emulator.sendText(ALICE, `/download ${TRACK}`);
+    await bot.emulator.waitFor(
+      () => bot.emulator.callsTo("sendAudio").filter((c) => c.ok).length === 1 || undefined,
+      { intervalMs: 20, timeoutMs: 15_000, message: "the track uploaded" },
+    );
+    bot.emulator.sendText(ALICE, `/download ${TRACK}`);
+    await bot.emulator.waitForBotMessage(ALICE.id, /downloaded this recently/);
+    const sends = await bot.emulator.waitFor(() => {
+      const calls = bot.emulator.callsTo("sendAudio").filter((c) => c.ok);
+      return calls.length === 2 ? calls : undefined;
+    }, { intervalMs: 20, message: "the audio sent again" });
+    assert(typeof sends[0]!.params.audio === "object", "the first time it was uploaded");
+    assertEquals(typeof sends[1]!.params.audio, "string", "the second time only its file id");
+    const audio = bot.emulator.botMessages(ALICE.id).filter((m) => m.audio !== undefined);
+    assertEquals(audio.length, 2);
+    assertEquals(audio[1]?.audio?.fileId, audio[0]?.audio?.fileId);
+  } finally {
+    await bot.close();
+  }
+});

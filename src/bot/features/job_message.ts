@@ -8,13 +8,15 @@
  */
 import type { BotContext, BotDeps } from "../context.ts";
 import type { SubmitResult } from "../../jobs/service.ts";
+import type { Job } from "../../jobs/model.ts";
+import { audioMessageOptions, uploadableTrack } from "../../chat/audio.ts";
 import { renderStatus } from "../../chat/status.ts";
 import { renderSummaryMessages } from "../../chat/summary.ts";
 
 /** Sends the message for a submit's result and stores it as the job's status message. */
 export async function showSubmittedJob(
   ctx: BotContext,
-  deps: Pick<BotDeps, "jobs" | "fileLinks" | "now" | "statusMessages">,
+  deps: Pick<BotDeps, "jobs" | "fileLinks" | "now" | "statusMessages" | "uploads">,
   submitted: SubmitResult,
 ): Promise<void> {
   const { job, created, position } = submitted;
@@ -24,6 +26,7 @@ export async function showSubmittedJob(
     const [summary, ...followUps] = renderSummaryMessages(job, { links, now });
     await ctx.reply(`You downloaded this recently, so here it is again.\n\n${summary}`);
     for (const text of followUps) await ctx.reply(text);
+    await resendTrack(ctx, deps, job);
     return;
   }
   const status = renderStatus(job, { position, now }).text;
@@ -39,4 +42,12 @@ export async function showSubmittedJob(
   if (previous !== undefined && previous !== message.message_id) {
     deps.statusMessages.replaced(stored, previous);
   }
+}
+
+/** A single track's audio once more, by the file id of its first upload (no upload at all). */
+async function resendTrack(ctx: BotContext, deps: Pick<BotDeps, "uploads">, job: Job) {
+  const file = uploadableTrack(job, Number.POSITIVE_INFINITY);
+  if (file === undefined) return;
+  const fileId = await deps.uploads.get(job.id, file.name);
+  if (fileId !== undefined) await ctx.replyWithAudio(fileId, audioMessageOptions(job, file));
 }
