@@ -209,3 +209,30 @@ function envPath(): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Links the songs of an earlier download (`fromDir`) into a new job's directory under the same
+ * names (hard links; copies across file systems), so the downloader finds them there and skips
+ * them. Returns how many songs were placed; a missing `fromDir` places none.
+ */
+export async function linkSongs(fromDir: string, toDir: string): Promise<number> {
+  let placed = 0;
+  let files: ListedFile[];
+  try {
+    files = await listOutputFiles(fromDir);
+  } catch {
+    return 0;
+  }
+  for (const file of files) {
+    const target = `${toDir}/${file.name}`;
+    const folder = target.slice(0, target.lastIndexOf("/"));
+    await Deno.mkdir(folder, { recursive: true });
+    try {
+      await Deno.link(file.path, target);
+    } catch {
+      await Deno.copyFile(file.path, target).catch(() => undefined);
+    }
+    placed++;
+  }
+  return placed;
+}

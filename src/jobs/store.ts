@@ -12,6 +12,7 @@ import {
   jobKey,
   jobRecentKey,
   leaseKey,
+  listCacheKey,
   outboxKey,
   queueKey,
   runningKey,
@@ -183,6 +184,9 @@ export async function commitFinal(kv: Deno.Kv, write: FinalWrite): Promise<boole
     expiresAt: now + timings.leaseMs,
   });
   op.set(outboxKey(job.id), outbox.value, { expireIn: outbox.expireIn });
+  if (final.state === "succeeded") {
+    op.set(listCacheKey(dedupeTarget(job.url, job.audio)), job.id, retention);
+  }
   if (write.leaseVersionstamp !== undefined) {
     op.check({ key: leaseKey(job.id), versionstamp: write.leaseVersionstamp });
   }

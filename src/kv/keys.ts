@@ -21,6 +21,7 @@
  * | `["dlbot", "admin_alert", <kind>]` | `{ at }`: an admin alert of this kind went out (expires after an hour) |
  * | `["dlbot", "meta", "spotify_cooldown"]` | `{ until }`: Spotify asked for a long pause; no job starts before `until` |
  * | `["dlbot", "settings", <userId>]` | `{ format?, bitrate? }`: what the user chose in /settings (`src/jobs/user_settings.ts`) |
+ * | `["dlbot", "list_cache", <link#format/bitrate>]` | job id: the latest succeeded download of a link in those settings, by anyone; a new job of the link starts with its songs (`src/jobs/run.ts`) |
  * | `["dlbot", "uploaded", <jobId>, <fileName>]` | `{ fileId }`: Telegram's id of a file once uploaded, to send it again without uploading; expires with the job |
  * | `["dlbot", "outbox", <jobId>]` | what a finished job still owes its chat and who is sending it (`src/jobs/outbox.ts`); written with the final state |
  *
@@ -155,4 +156,9 @@ export function userSettingsKey(userId: number): Deno.KvKey {
 /** Telegram's file id of one of a job's files after its first upload. */
 export function uploadedFileKey(jobId: string, fileName: string): Deno.KvKey {
   return [PREFIX, "uploaded", jobId, fileName];
+}
+
+/** The latest succeeded job of a link (in given audio settings), whoever asked for it. */
+export function listCacheKey(target: string): Deno.KvKey {
+  return [PREFIX, "list_cache", target];
 }

@@ -315,3 +315,34 @@ Deno.test("a track asked for again comes back as audio by its file id: no second
     await bot.close();
   }
 });
+
+Deno.test("a list someone downloaded before starts with its songs: the downloader fetches none of them again", async () => {
+  const runs = await Deno.makeTempFile();
+  const bot = await startTestBot({ downloaderEnv: { FAKE_SPOTDL_RUNSFILE: runs } });
+  try {
+    bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
+    const first = await bot.emulator.waitForBotMessage(ALICE.id, /3 downloaded/, {
+      timeoutMs: 15_000,
+    });
+    assertEquals((await Deno.readTextFile(runs)).trim().split("\n").length, 3);
+    bot.emulator.sendText(BOB, `/download ${PLAYLIST}`);
+    const second = await bot.emulator.waitForBotMessage(BOB.id, /3 downloaded/, {
+      timeoutMs: 15_000,
+    });
+    assertStringIncludes(second.text ?? "", "3 downloaded · 0 skipped");
+    assertEquals(
+      (await Deno.readTextFile(runs)).trim().split("\n").length,
+      3,
+      "Bob's job downloaded nothing again",
+    );
+    const name = "Artist Two - Song Two.mp3";
+    const [a, b] = await Promise.all([
+      Deno.stat(`${bot.dataDir}/downloads/${jobIdFrom(first)}/${name}`),
+      Deno.stat(`${bot.dataDir}/downloads/${jobIdFrom(second)}/${name}`),
+    ]);
+    assertEquals(b.ino, a.ino, "one file on disk for both");
+  } finally {
+    await bot.close();
+    await Deno.remove(runs);
+  }
+});
