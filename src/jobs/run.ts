@@ -19,12 +19,11 @@ import {
   noResultsError,
 } from "./errors.ts";
 import { diskFullLine } from "./errors.ts";
-import { jobOutputDir, removeJobFiles, removeOutputDir } from "./files.ts";
-import { keepCompleteSongs, linkSongs } from "../downloader/output_files.ts";
-import { listCacheKey } from "../kv/keys.ts";
-import { parseJobIdValue } from "./store.ts";
+import { jobOutputDir, removeJobFiles } from "./files.ts";
+import { keepCompleteSongs } from "../downloader/output_files.ts";
+import { prepareRunDirectory } from "./run_directory.ts";
 import { requeueStopped, stillLeased, storeFinal } from "./finish.ts";
-import { dedupeTarget, type Job, type JobFile, type JobProgress, type JobResult } from "./model.ts";
+import type { Job, JobFile, JobProgress, JobResult } from "./model.ts";
 import { applyEvent, settleProgress } from "./progress.ts";
 import { type Claim, pauseForSpotify } from "./queue.ts";
 import type { JobObserver } from "./service.ts";
@@ -155,43 +154,10 @@ export class JobRun {
     }
   }
 
-  /**
-   * A fresh directory, or, for a job that continues an earlier attempt, the directory with that
-   * attempt's complete songs kept (the downloader skips them) and the rest removed.
-   */
+  /** The run's directory (see `run_directory.ts`); songs found there count as its own. */
   async #prepareDirectory(dir: string): Promise<void> {
-    const completeBefore = this.job.filesCompleteBefore;
-    let kept = 0;
-    if (completeBefore === undefined) await removeOutputDir(this.#deps.downloadsDir, this.job.id);
-    else kept = await keepCompleteSongs(dir, completeBefore);
-    await Deno.mkdir(dir, { recursive: true });
-    if (completeBefore === undefined) kept = await this.#seedFromEarlier(dir);
-    if (kept > 0) {
-      this.#progress = { ...this.#progress, resumed: true };
-      this.#deps.logger.info("continuing a job with the songs it had", {
-        job_id: this.job.id,
-        kept,
-      });
-    }
-  }
-
-  /**
-   * The songs of the latest earlier download of this link in the same settings (anyone's), so
-   * the downloader fetches only what is new; they count as this job's own.
-   */
-  async #seedFromEarlier(dir: string): Promise<number> {
-    const entry = await this.#deps.kv.get(listCacheKey(dedupeTarget(this.job.url, this.job.audio)));
-    const earlier = parseJobIdValue(entry.value);
-    if (earlier === undefined || earlier === this.job.id) return 0;
-    const placed = await linkSongs(jobOutputDir(this.#deps.downloadsDir, earlier), dir);
-    if (placed > 0) {
-      this.#deps.logger.info("re-using the songs of an earlier download of this link", {
-        job_id: this.job.id,
-        from_job_id: earlier,
-        songs: placed,
-      });
-    }
-    return placed;
+    const kept = await prepareRunDirectory(this.#deps, this.job, dir);
+    if (kept > 0) this.#progress = { ...this.#progress, resumed: true };
   }
 
   #onEvent(event: DownloaderEvent): void {
