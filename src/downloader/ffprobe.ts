@@ -79,18 +79,35 @@ export async function probeTags(
   ffprobePath: string,
   timeoutMs: number = PROBE_TIMEOUT_MS,
 ): Promise<AudioTags> {
+  return (await probeFile(path, ffprobePath, timeoutMs)).tags;
+}
+
+/** A file's duration and tags in one ffprobe run; missing ones when it cannot. Never throws. */
+export async function probeFile(
+  path: string,
+  ffprobePath: string,
+  timeoutMs: number = PROBE_TIMEOUT_MS,
+): Promise<{ durationSeconds?: number; tags: AudioTags }> {
   const out = await runProbe(path, ffprobePath, [
     "-show_entries",
-    "format_tags",
+    "format=duration:format_tags",
     "-of",
     "json",
   ], timeoutMs);
-  let tags: Record<string, unknown> = {};
+  let format: { duration?: unknown; tags?: Record<string, unknown> } = {};
   try {
-    tags = JSON.parse(out ?? "{}")?.format?.tags ?? {};
+    format = JSON.parse(out ?? "{}")?.format ?? {};
   } catch {
-    return {};
+    return { tags: {} };
   }
+  const seconds = Number(format.duration);
+  return {
+    ...(Number.isFinite(seconds) && seconds >= 0 ? { durationSeconds: seconds } : {}),
+    tags: tagsOf(format.tags ?? {}),
+  };
+}
+
+function tagsOf(tags: Record<string, unknown>): AudioTags {
   const found: AudioTags = {};
   for (const [key, value] of Object.entries(tags)) {
     const name = key.toLowerCase();

@@ -5,7 +5,7 @@
  * @module
  */
 import { resolveExecutable } from "./command.ts";
-import { probeDuration } from "./ffprobe.ts";
+import { probeFile } from "./ffprobe.ts";
 import { readPlaylistOrder } from "./playlist_order.ts";
 
 /** File extensions counted as results (compared case-insensitively). */
@@ -106,9 +106,14 @@ export async function inspectOutput(
   let allMeasured = found.length > 0;
   for (const file of found) {
     totalBytes += file.size;
-    const duration = (ffprobe === null ? undefined : await probeDuration(file.path, ffprobe)) ??
-      file.durationSeconds;
-    const title = file.title === undefined ? {} : { title: file.title };
+    const probed = ffprobe === null ? { tags: {} } : await probeFile(file.path, ffprobe);
+    const duration = probed.durationSeconds ?? file.durationSeconds;
+    // The file's own tags name it best; the downloader's list otherwise.
+    const tagged = probed.tags.artist && probed.tags.title
+      ? `${probed.tags.artist} - ${probed.tags.title}`
+      : undefined;
+    const name = tagged ?? file.title;
+    const title = name === undefined ? {} : { title: name };
     if (duration === undefined) {
       allMeasured = false;
       files.push({ name: file.name, size: file.size, ...title });

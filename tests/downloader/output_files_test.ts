@@ -8,7 +8,10 @@ async function write(path: string, size: number): Promise<void> {
   await Deno.writeFile(path, new Uint8Array(size));
 }
 
-/** A stand-in ffprobe: prints the number in the file's first line, fails for "bad" files. */
+/**
+ * A stand-in ffprobe: answers the duration query (plain) and the duration-and-tags query (JSON,
+ * as ffprobe prints it; "Two" has artist and title tags); fails for "bad" files.
+ */
 async function fakeFfprobe(dir: string): Promise<string> {
   const path = `${dir}/.bin/ffprobe`;
   await Deno.mkdir(`${dir}/.bin`);
@@ -17,8 +20,15 @@ async function fakeFfprobe(dir: string): Promise<string> {
     `#!/usr/bin/env bash
 file="\${@: -1}"
 case "$file" in *bad*) echo "Invalid data found" >&2; exit 1 ;; esac
-[ "$1 $2 $3 $4 $5 $6" = "-v error -show_entries format=duration -of default=nw=1:nk=1" ] || exit 9
-case "$file" in *Two*) echo 200.25 ;; *) echo 100.5 ;; esac
+case "$file" in *Two*) seconds=200.25 ;; *) seconds=100.5 ;; esac
+if [ "$1 $2 $3 $4 $5 $6" = "-v error -show_entries format=duration -of default=nw=1:nk=1" ]; then
+  echo "$seconds"; exit 0
+fi
+[ "$1 $2 $3 $4 $5 $6" = "-v error -show_entries format=duration:format_tags -of json" ] || exit 9
+case "$file" in
+  *Two*) printf '{"format":{"duration":"%s","tags":{"ARTIST":"Tag Artist","title":"Tag Title"}}}' "$seconds" ;;
+  *) printf '{"format":{"duration":"%s"}}' "$seconds" ;;
+esac
 `,
   );
   await Deno.chmod(path, 0o755);
@@ -58,7 +68,7 @@ Deno.test("inspectOutput adds durations when ffprobe measures every file", async
     assertEquals(await inspectOutput(dir, { ffprobe }), {
       files: [
         { name: "One.mp3", size: 10, durationSeconds: 100.5 },
-        { name: "Two.ogg", size: 20, durationSeconds: 200.25 },
+        { name: "Two.ogg", size: 20, durationSeconds: 200.25, title: "Tag Artist - Tag Title" },
       ],
       totalBytes: 30,
       totalDurationSeconds: 300.75,
