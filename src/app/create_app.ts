@@ -260,13 +260,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     async start() {
       if (role !== "bot") worker.start();
-      if (role === "worker") {
-        logger.info("running as a worker: downloads only, no updates", {
-          http: `${server.addr.hostname}:${server.addr.port}`,
-        });
-        return;
-      }
       runner = await goLive({
+        takeUpdates: role !== "worker",
         telegram,
         config,
         logger,

@@ -159,6 +159,8 @@ export interface GoLiveOptions {
   /** How often webhook mode probes Telegram (default a minute). */
   webhookProbeMs?: number;
   httpAddress: { hostname: string; port: number };
+  /** False for a worker: connect and keep readiness fresh, but take no updates. */
+  takeUpdates?: boolean;
 }
 
 /**
@@ -177,9 +179,18 @@ export async function goLive(o: GoLiveOptions): Promise<RunnerHandle | undefined
   o.logger.info("connected to Telegram", {
     bot_username: bot.botInfo.username,
     api_root: o.config.telegram.api_root,
-    mode: o.config.telegram.mode,
+    mode: o.takeUpdates === false ? "worker" : o.config.telegram.mode,
     http: `${o.httpAddress.hostname}:${o.httpAddress.port}`,
   });
+  if (o.takeUpdates === false) {
+    // A worker calls Telegram only for its jobs' chats: getMe keeps "Telegram answered" fresh.
+    startProbe(() => bot.api.getMe(), {
+      logger: o.logger,
+      signal: o.stopSignal,
+      intervalMs: o.webhookProbeMs,
+    });
+    return undefined;
+  }
   try {
     await bot.api.setMyCommands(COMMANDS);
   } catch (error) {
@@ -204,6 +215,17 @@ export async function goLive(o: GoLiveOptions): Promise<RunnerHandle | undefined
     onFatal: o.onFatal,
     retryMs: o.pollRetryMs,
   });
+}
+
+/** Calls `call` every `intervalMs` (a minute) until `signal` aborts; failures are only logged. */
+function startProbe(
+  call: () => Promise<unknown>,
+  options: { logger: Log; signal: AbortSignal; intervalMs?: number },
+): void {
+  const timer = setInterval(() => {
+    call().catch((error) => options.logger.debug("Telegram probe failed", describeApiError(error)));
+  }, options.intervalMs ?? WEBHOOK_PROBE_MS);
+  options.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
 }
 
 /** How often a bot in webhook mode asks Telegram about its webhook when nobody writes. */

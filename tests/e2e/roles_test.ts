@@ -44,7 +44,11 @@ Deno.test("one bot and two workers share one KV file: every job once, a killed w
   let workerB: LiveBot | undefined;
   try {
     await bot.waitForLog("connected to Telegram");
-    await workerA.waitForLog("running as a worker");
+    const connected = await workerA.waitForLog("connected to Telegram");
+    assertEquals(connected.mode, "worker");
+    const ready = await fetch(`http://${connected.http}/readyz`);
+    assertEquals(ready.status, 200, "a worker with nothing to do is ready");
+    await ready.body?.cancel();
     let n = 0;
     for (const user of USERS) {
       for (let i = 0; i < 2; i++) emulator.sendText(user, `/download ${playlist(++n)}`);
