@@ -124,3 +124,27 @@ Deno.test("compose runs the container locked down, with bounded logs", async () 
   assert.equal(dlbot.logging.driver, "json-file");
   assert.match(dlbot.logging.options["max-size"] ?? "", /^\d+[kmg]$/);
 });
+
+Deno.test("compose's optional worker runs downloads only, on the same volume, locked down the same", async () => {
+  const text = await Deno.readTextFile(`${composeDir}/docker-compose.yml`);
+  const compose = z.looseObject({
+    services: z.looseObject({
+      dlbot: serviceSchema,
+      worker: serviceSchema.omit({ build: true }).extend({
+        ports: z.array(z.string()).optional(),
+        profiles: z.array(z.string()),
+      }),
+    }),
+  }).parse(parse(text));
+  const { dlbot, worker } = compose.services;
+  assert.deepEqual(worker.profiles, ["workers"], "only with --profile workers");
+  assert.deepEqual(worker.command, ["run", "--role", "worker", "--config", "/etc/dlbot/bot.toml"]);
+  assert.equal(worker.image, dlbot.image);
+  assert.ok(worker.volumes.includes("dlbot-data:/data"), "the same data as the bot");
+  assert.deepEqual(worker.secrets, dlbot.secrets);
+  assert.equal(worker.ports, undefined, "nothing published: the bot serves the files");
+  assert.equal(worker.read_only, true);
+  assert.deepEqual(worker.cap_drop, dlbot.cap_drop);
+  assert.deepEqual(worker.security_opt, dlbot.security_opt);
+  assert.equal(worker.stop_grace_period, dlbot.stop_grace_period);
+});
