@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isStoreFull } from "../kv/cas.ts";
+import { isStoreFull, retryCas } from "../kv/cas.ts";
 import { errorText } from "../runtime/error_text.ts";
 
 /** The bot cannot start; `message` names the path or address and the remedy. */
@@ -18,7 +18,8 @@ export class StartupError extends Error {
 /** Opens the KV store, or says in one line why it cannot be opened. */
 export async function openKvStore(path: string): Promise<Deno.Kv> {
   try {
-    return await Deno.openKv(path);
+    // Processes starting together on a new file may find it locked for a moment.
+    return await retryCas(`opening the KV store at ${path}`, () => Deno.openKv(path));
   } catch (error) {
     const reason = errorText(error);
     const remedy = /not a database|malformed|corrupt/i.test(reason)

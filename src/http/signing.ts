@@ -9,6 +9,7 @@
  * @module
  */
 import { signingSecretKey } from "../kv/keys.ts";
+import { retryCas } from "../kv/cas.ts";
 import { isJobId } from "../jobs/ids.ts";
 
 /** What {@linkcode LinkSigner.verify} concluded. */
@@ -237,15 +238,16 @@ export function publicFileUrl(publicBaseUrl: string, signedPathAndQuery: string)
 export async function loadOrCreateSigningSecret(kv: Deno.Kv, configured?: string): Promise<string> {
   if (configured) return configured;
   const key = signingSecretKey();
-  for (let attempt = 0; attempt < 10; attempt++) {
+  // Several processes starting at once on one KV file meet here: a conflict or SQLite's
+  // "database is locked" is retried like any other check-and-set.
+  return await retryCas("loading the link signing secret", async () => {
     const current = await kv.get<unknown>(key);
     if (typeof current.value === "string" && current.value.length >= 32) return current.value;
     // Missing (or unusable, e.g. written by hand): replace it unless someone else got there first.
     const secret = toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
     const result = await kv.atomic().check(current).set(key, secret).commit();
-    if (result.ok) return secret;
-  }
-  throw new Error("could not load or store the link signing secret in KV (too much contention)");
+    return result.ok ? secret : undefined;
+  });
 }
 
 function message(path: string, exp: string): Uint8Array<ArrayBuffer> {

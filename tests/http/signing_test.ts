@@ -171,3 +171,30 @@ Deno.test("loadOrCreateSigningSecret() creates one secret in KV and returns it e
   assert.match(later, /^[A-Za-z0-9_-]{43}$/);
   await LinkSigner.fromSecret(later);
 });
+
+Deno.test("loadOrCreateSigningSecret() rides out SQLite's 'database is locked' of a process starting beside it", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    let locked = 2;
+    const flaky = new Proxy(kv, {
+      get(target, prop) {
+        if (prop !== "atomic") {
+          const value = Reflect.get(target, prop, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        }
+        return () => {
+          const op = target.atomic();
+          const commit = op.commit.bind(op);
+          op.commit = () =>
+            locked-- > 0 ? Promise.reject(new TypeError("database is locked")) : commit();
+          return op;
+        };
+      },
+    });
+    const secret = await loadOrCreateSigningSecret(flaky);
+    assert.ok(secret.length >= 32);
+    assert.equal(await loadOrCreateSigningSecret(kv), secret, "stored once, read back");
+  } finally {
+    kv.close();
+  }
+});
