@@ -102,6 +102,7 @@ export interface App {
 export async function createApp(options: AppOptions): Promise<App> {
   const { config, logger } = options;
   const now = options.now ?? Date.now;
+  const timings = jobTimings(config);
   const paths = resolvePaths(config, options.kvPath);
   await ensureDirectories(paths).catch((error) => {
     throw new StartupError(
@@ -166,7 +167,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const outbox = new KvOutbox({
     kv,
     owner: instanceId,
-    claimMs: jobTimings(config).leaseMs,
+    claimMs: timings.leaseMs,
     now,
     logger: log("chat"),
     deadOwners: lock?.previousOwner === undefined ? [] : [lock.previousOwner],
@@ -186,7 +187,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     problem: (text) => void problems.library(text),
     ffprobe: await resolveExecutable("ffprobe", Deno.env.get("PATH")),
   });
-  const uploads = new KvUploadedFiles(kv, jobTimings(config).retentionMs);
+  const uploads = new KvUploadedFiles(kv, timings.retentionMs);
   const { chatUpdater, worker, jobs } = wireJobs({
     library,
     uploads,
@@ -196,7 +197,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     hasSpace: () => space.check(),
     kv,
     config,
-    timings: jobTimings(config),
+    timings,
     downloader,
     api: bot.api,
     fileLinks,
