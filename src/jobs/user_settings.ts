@@ -24,6 +24,11 @@ export type SettingName = "format" | "bitrate" | "lists";
 /** A user's settings in effect, with what they may choose. */
 export interface EffectiveSettings {
   audio: JobAudio;
+  /**
+   * What a new job of the user records as its audio settings: `audio`, or undefined when that
+   * is the configured default (so such jobs stay what they were before anyone chose).
+   */
+  chosenAudio?: JobAudio;
   /** The tracks of albums and playlists are also sent as audio. */
   listsAsAudio: boolean;
   choices: Readonly<Record<SettingName, readonly string[]>>;
@@ -57,24 +62,15 @@ export class UserSettings {
       const value = chosen[name];
       return value !== undefined && this.choices[name].includes(value) ? value : fallback;
     };
+    const { audio_format, bitrate } = this.#config.downloader;
+    const audio = { format: pick("format", audio_format), bitrate: pick("bitrate", bitrate) };
+    const isDefault = audio.format === audio_format && audio.bitrate === bitrate;
     return {
-      audio: {
-        format: pick("format", this.#config.downloader.audio_format),
-        bitrate: pick("bitrate", this.#config.downloader.bitrate),
-      },
+      audio,
+      ...(isDefault ? {} : { chosenAudio: audio }),
       listsAsAudio: pick("lists", this.#config.settings.lists_as_audio ? "on" : "off") === "on",
       choices: this.choices,
     };
-  }
-
-  /**
-   * The audio settings a new job of the user gets; undefined when they are the configured
-   * defaults (so such jobs stay what they were before anyone chose).
-   */
-  async audioFor(userId: number): Promise<JobAudio | undefined> {
-    const { audio } = await this.of(userId);
-    const { audio_format, bitrate } = this.#config.downloader;
-    return audio.format === audio_format && audio.bitrate === bitrate ? undefined : audio;
   }
 
   /** Sets one choice; false (nothing changed) when it is not an allowed value. */

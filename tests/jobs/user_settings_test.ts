@@ -9,7 +9,7 @@ Deno.test("a setting outside the allowed choices is refused, and one no longer a
   try {
     const wide = new UserSettings(kv, configSchema.parse({}));
     assertEquals(await wide.set(7, "format", "wma"), false, "not a choice");
-    assertEquals(await wide.audioFor(7), undefined, "nothing chosen: the defaults");
+    assertEquals((await wide.of(7)).chosenAudio, undefined, "nothing chosen: the defaults");
     assertEquals(await wide.set(7, "format", "flac"), true);
     assertEquals((await wide.of(7)).audio, { format: "flac", bitrate: "128k" });
     const narrow = new UserSettings(kv, configSchema.parse({ settings: { formats: ["mp3"] } }));

@@ -28,8 +28,7 @@ export function downloadFeature(deps: BotDeps): Composer<BotContext> {
     const { userId } = ctx.requester;
     const decision = await deps.limits.downloads.take(userId);
     if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds, "downloads");
-    const audio = await deps.settings.audioFor(userId);
-    const { listsAsAudio } = await deps.settings.of(userId);
+    const { chosenAudio: audio, listsAsAudio } = await deps.settings.of(userId);
     const submitted = await deps.jobs.submit({
       userId,
       chatId: ctx.chat.id,
