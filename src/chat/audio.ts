@@ -4,18 +4,19 @@
  * @module
  */
 import type { Job, JobFile } from "../jobs/model.ts";
+import { fileStem, splitArtistTitle } from "../downloader/names.ts";
 
-/** Last path segment of a file name relative to the job's directory. */
-export function baseName(fileName: string): string {
-  return fileName.split(/[\\/]/).pop() || fileName;
+export { baseName } from "../downloader/names.ts";
+
+/** "Artist - Song" → performer and title. */
+function tagsOf(text: string): { performer?: string; title: string } {
+  const { artist, title } = splitArtistTitle(text);
+  return artist === undefined ? { title } : { performer: artist, title };
 }
 
 /** "Artist - Song.mp3" → performer and title, as spotDL names files by default. */
 export function audioTags(fileName: string): { performer?: string; title: string } {
-  const stem = baseName(fileName).replace(/\.[A-Za-z0-9]{1,5}$/, "");
-  const split = stem.indexOf(" - ");
-  if (split <= 0) return { title: stem };
-  return { performer: stem.slice(0, split), title: stem.slice(split + 3) };
+  return tagsOf(fileStem(fileName));
 }
 
 /** The file of a succeeded single-track job, when it is small enough to upload; else undefined. */
@@ -43,7 +44,7 @@ export function audioAlbums(job: Job, uploadLimitBytes: number): JobFile[][] {
 
 /** Title, performer and duration of one track: from the downloader's list, else its name. */
 export function trackTags(file: JobFile): { title: string; performer?: string; duration?: number } {
-  const tags = audioTags(file.title ?? file.name);
+  const tags = tagsOf(file.title ?? fileStem(file.name));
   return {
     ...tags,
     ...(file.durationSeconds === undefined ? {} : { duration: Math.round(file.durationSeconds) }),

@@ -10,6 +10,7 @@
  * @module
  */
 import { type ListedFile, listOutputFiles } from "../downloader/mod.ts";
+import { fileStem } from "../downloader/names.ts";
 import { contentDisposition } from "./file_response.ts";
 import { fileLinkPath, type LinkSigner } from "./signing.ts";
 import { type ZipEntry, zipLength, zipStream, ZipTooLargeError } from "./zip_stream.ts";
@@ -72,8 +73,7 @@ export async function serveBundle(options: BundleRequest): Promise<Response> {
 function playlistText(files: ListedFile[], location: (file: ListedFile) => string): string {
   const lines = ["#EXTM3U"];
   for (const file of files) {
-    const title = file.title ?? file.name.slice(file.name.lastIndexOf("/") + 1)
-      .replace(/\.[^.]+$/, "");
+    const title = file.title ?? fileStem(file.name);
     lines.push(`#EXTINF:${Math.round(file.durationSeconds ?? -1)},${title}`, location(file));
   }
   return `${lines.join("\n")}\n`;

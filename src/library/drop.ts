@@ -12,6 +12,7 @@
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { probeTags } from "../downloader/ffprobe.ts";
+import { fileStem, splitArtistTitle } from "../downloader/names.ts";
 import type { Job, JobFile } from "../jobs/model.ts";
 import { titleOf } from "../jobs/model.ts";
 import type { Log } from "../log/logger.ts";
@@ -75,7 +76,7 @@ export class LibraryDrop {
 
   async #placeOf(job: Job, file: JobFile, index: number, path: string): Promise<LibraryPlace> {
     const tags = this.#deps.ffprobe === null ? {} : await probeTags(path, this.#deps.ffprobe);
-    const listed = splitTitle(file.title ?? stem(file.name));
+    const listed = splitArtistTitle(file.title ?? fileStem(file.name));
     const artist = tags.album_artist ?? tags.artist ?? listed.artist ?? "Unknown Artist";
     return {
       artist,
@@ -161,18 +162,8 @@ function segment(text: string): string {
   return clean === "" ? "Unknown" : clean;
 }
 
-function stem(name: string): string {
-  return (name.split("/").pop() ?? name).replace(/\.[A-Za-z0-9]{1,5}$/, "");
-}
-
 function extensionOf(name: string): string {
   return /\.([A-Za-z0-9]{1,5})$/.exec(name)?.[1]?.toLowerCase() ?? "mp3";
-}
-
-/** "Artist - Title" → both; a name without " - " is a title only. */
-function splitTitle(text: string): { artist?: string; title: string } {
-  const at = text.indexOf(" - ");
-  return at <= 0 ? { title: text } : { artist: text.slice(0, at), title: text.slice(at + 3) };
 }
 
 /**
