@@ -233,11 +233,20 @@ export async function linkSongs(fromDir: string, toDir: string): Promise<number>
     const folder = target.slice(0, target.lastIndexOf("/"));
     await Deno.mkdir(folder, { recursive: true });
     try {
-      await Deno.link(file.path, target);
+      await linkOrCopy(file.path, target);
+      placed++;
     } catch {
-      await Deno.copyFile(file.path, target).catch(() => undefined);
+      // That song is downloaded again.
     }
-    placed++;
   }
   return placed;
+}
+
+/** A hard link of `source` at `target`, or a copy where no link can be made (another disk). */
+export async function linkOrCopy(source: string, target: string): Promise<void> {
+  try {
+    await Deno.link(source, target);
+  } catch {
+    await Deno.copyFile(source, target);
+  }
 }

@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { probeTags } from "../downloader/ffprobe.ts";
 import { fileStem, splitArtistTitle } from "../downloader/names.ts";
+import { linkOrCopy } from "../downloader/output_files.ts";
 import type { Job, JobFile } from "../jobs/model.ts";
 import { titleOf } from "../jobs/model.ts";
 import type { Log } from "../log/logger.ts";
@@ -139,11 +140,7 @@ export async function placeFile(
       continue;
     }
     await Deno.mkdir(dirname(target), { recursive: true });
-    try {
-      await Deno.link(source, target);
-    } catch {
-      await Deno.copyFile(source, target);
-    }
+    await linkOrCopy(source, target);
     return target;
   }
   throw new Error(`too many different files named ${base}.${ext} in ${folder}`);
