@@ -44,6 +44,11 @@ export interface TestBotOptions {
    * flood limits unless a test sets them, and tests would only wait on the clock.
    */
   telegramPace?: boolean;
+  /**
+   * Telegram's limits on both sides: a fresh emulator that floods as Telegram does (1 message a
+   * second per chat, 30 per bot) and the bot at Telegram's pace. Implies `telegramPace`.
+   */
+  telegramLimits?: boolean;
   /** How often webhook mode probes Telegram. */
   webhookProbeMs?: number;
   /** The downloads' disk as the app measures it (default: the real one). */
@@ -52,12 +57,17 @@ export interface TestBotOptions {
   diskCacheMs?: number;
 }
 
+/** Telegram's flood limits, as the emulator enforces them with `telegramLimits`. */
+export const TELEGRAM_FLOOD_LIMIT = { perChatPerSecond: 1, perBotPerSecond: 30 };
+
 /** The pace of calls to one chat in tests that do not check pacing itself. */
 export const TEST_CHAT_PACE = { privateMs: 20, groupMs: 60 };
 
 /** Starts the real app against a fresh emulator; `close()` tears everything down. */
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
-  const emulator = options.emulator ?? await TelegramEmulator.start();
+  const emulator = options.emulator ?? await TelegramEmulator.start(
+    options.telegramLimits ? { floodLimit: TELEGRAM_FLOOD_LIMIT } : {},
+  );
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "dlbot-e2e-" });
   const base: ConfigInput = {
     telegram: {
@@ -81,7 +91,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     logger: options.logger ?? silentLogger,
     token: emulator.token,
     now: options.now,
-    chatPace: options.telegramPace ? undefined : TEST_CHAT_PACE,
+    chatPace: options.telegramPace || options.telegramLimits ? undefined : TEST_CHAT_PACE,
     pollRetryMs: 200,
     webhookProbeMs: options.webhookProbeMs,
     disk: options.disk,

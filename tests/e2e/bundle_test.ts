@@ -14,7 +14,6 @@ import {
   PLAYLIST,
   startTestBot,
 } from "./_harness.ts";
-import { TelegramEmulator } from "../../src/emulator/mod.ts";
 
 const IN_ORDER = [
   "Artist One - Song One.mp3",
@@ -94,12 +93,8 @@ async function run(command: string, args: string[]): Promise<string> {
 }
 
 Deno.test("a 150-track playlist: every link arrives, in list order, over as many messages as needed, with no 429", async () => {
-  const emulator = await TelegramEmulator.start({
-    floodLimit: { perChatPerSecond: 1, perBotPerSecond: 30 },
-  });
   const bot = await startTestBot({
-    emulator,
-    telegramPace: true,
+    telegramLimits: true,
     downloaderEnv: {
       FAKE_SPOTDL_TRACKS: "150",
       FAKE_SPOTDL_DELAY: "0.001",
@@ -107,6 +102,7 @@ Deno.test("a 150-track playlist: every link arrives, in list order, over as many
     },
     config: (base) => ({ ...base, jobs: { ...base.jobs, confirm_above_tracks: 0 } }),
   });
+  const { emulator } = bot;
   try {
     bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
     const summary = await bot.emulator.waitForBotMessage(ALICE.id, /150 downloaded/, {
@@ -136,6 +132,5 @@ Deno.test("a 150-track playlist: every link arrives, in list order, over as many
     assertEquals(emulator.stats.floodRejections, 0, "no 429");
   } finally {
     await bot.close();
-    await emulator.close();
   }
 });

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { ALICE, BOB, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
-import { type ChatMessage, type SimulatedUser, TelegramEmulator } from "../../src/emulator/mod.ts";
+import type { ChatMessage, SimulatedUser } from "../../src/emulator/mod.ts";
 
 function buttonsOf(message: ChatMessage | undefined): { text: string; data: string }[] {
   return (message?.replyMarkup?.inline_keyboard ?? []).flat().map((b) => ({
@@ -85,18 +85,15 @@ Deno.test("buttons of someone else's settings, stale buttons and disallowed valu
 });
 
 Deno.test("with 'List tracks as audio' a playlist's tracks also arrive as audio albums of up to 10, in order", async () => {
-  const emulator = await TelegramEmulator.start({
-    floodLimit: { perChatPerSecond: 1, perBotPerSecond: 30 },
-  });
   const bot = await startTestBot({
-    emulator,
-    telegramPace: true,
+    telegramLimits: true,
     downloaderEnv: {
       FAKE_SPOTDL_TRACKS: "12",
       FAKE_SPOTDL_DELAY: "0.001",
       FAKE_SPOTDL_BYTES: "512",
     },
   });
+  const { emulator } = bot;
   try {
     bot.emulator.sendText(ALICE, "/settings");
     const settings = await bot.emulator.waitForBotMessage(ALICE.id, /Your settings/);
@@ -119,6 +116,5 @@ Deno.test("with 'List tracks as audio' a playlist's tracks also arrive as audio 
     assertEquals(emulator.stats.floodRejections, 0, "no 429");
   } finally {
     await bot.close();
-    await emulator.close();
   }
 });

@@ -1,6 +1,5 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { parsePrometheusText, sampleValue } from "../metrics/_prom_text.ts";
-import { TelegramEmulator } from "../../src/emulator/mod.ts";
 import type { ChatMessage } from "../../src/emulator/mod.ts";
 import { ADMIN, ALICE, BOB, PLAYLIST, startTestBot, type TestBot } from "./_harness.ts";
 
@@ -31,12 +30,8 @@ function assertExactlyOnceEach(messages: ChatMessage[], patterns: RegExp[], who:
 }
 
 Deno.test("under a command spam no chat gets more than one message a second and Telegram never floods the bot", async () => {
-  const emulator = await TelegramEmulator.start({
-    floodLimit: { perChatPerSecond: 1, perBotPerSecond: 30 },
-  });
   const bot = await startTestBot({
-    emulator,
-    telegramPace: true,
+    telegramLimits: true,
     downloaderEnv: { FAKE_SPOTDL_TRACKS: "2" },
     config: (base) => ({
       ...base,
@@ -45,6 +40,7 @@ Deno.test("under a command spam no chat gets more than one message a second and 
       rate_limit: { commands_capacity: COMMANDS_CAPACITY, commands_per_minute: 1 },
     }),
   });
+  const { emulator } = bot;
   try {
     const spam = ["/start", "/status", "/help"];
     for (let i = 0; i < SPAM_COUNT; i++) emulator.sendText(ALICE, spam[i % spam.length]!);
@@ -104,7 +100,6 @@ Deno.test("under a command spam no chat gets more than one message a second and 
     assertEquals(emulator.stats.floodRejections, 0, "no 429 from exceeding Telegram's limits");
   } finally {
     await bot.close();
-    await emulator.close();
   }
 });
 
@@ -112,17 +107,14 @@ Deno.test("while more replies wait than Telegram lets out in a second, a chat's 
   // 60 users' replies fill two seconds of the bot-wide limit; Alice's first reply waits behind
   // them and her next ones are only made once it was answered, when that queue is short again.
   const crowd = Array.from({ length: 60 }, (_, i) => ({ id: 3000 + i, first_name: `User ${i}` }));
-  const emulator = await TelegramEmulator.start({
-    floodLimit: { perChatPerSecond: 1, perBotPerSecond: 30 },
-  });
   const bot = await startTestBot({
-    emulator,
-    telegramPace: true,
+    telegramLimits: true,
     config: (base) => ({
       ...base,
       telegram: { ...base.telegram, allowed_user_ids: [ALICE.id, ...crowd.map((u) => u.id)] },
     }),
   });
+  const { emulator } = bot;
   try {
     for (const user of crowd) emulator.sendText(user, "/help");
     emulator.sendText(ALICE, "/help");
@@ -151,16 +143,13 @@ Deno.test("while more replies wait than Telegram lets out in a second, a chat's 
     assertEquals(emulator.stats.floodRejections, 0, "no 429 from exceeding Telegram's limits");
   } finally {
     await bot.close();
-    await emulator.close();
   }
 });
 
 Deno.test("an outsider flood does not hold up a member's reply: refusals go last and the excess is dropped", async () => {
   const OUTSIDERS = 400;
-  const emulator = await TelegramEmulator.start({
-    floodLimit: { perChatPerSecond: 1, perBotPerSecond: 30 },
-  });
-  const bot = await startTestBot({ emulator, telegramPace: true });
+  const bot = await startTestBot({ telegramLimits: true });
+  const { emulator } = bot;
   try {
     for (let i = 0; i < OUTSIDERS; i++) {
       emulator.sendText({ id: 700_000 + i, first_name: `Outsider ${i}` }, "/start");
@@ -189,6 +178,5 @@ Deno.test("an outsider flood does not hold up a member's reply: refusals go last
     assertEquals(emulator.stats.floodRejections, 0, "no 429 from exceeding Telegram's limits");
   } finally {
     await bot.close();
-    await emulator.close();
   }
 });
