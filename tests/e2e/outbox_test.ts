@@ -51,6 +51,21 @@ async function stopWhenDelivered(bot: LiveBot): Promise<void> {
   await bot.exited();
 }
 
+/** The restarted bot sends the summary the first one owed, and only once. */
+async function restartAndSeeOneSummary(
+  emulator: TelegramEmulator,
+  second: LiveBot,
+  status: ChatMessage,
+): Promise<void> {
+  const summary = await emulator.waitForBotMessage(ALICE.id, /✅/, {
+    after: status.messageId,
+    timeoutMs: 20_000,
+  });
+  assertStringIncludes(summary.text ?? "", "2 downloaded");
+  await stopWhenDelivered(second);
+  assertEquals(summaries(emulator, status).length, 1, "one summary, not two");
+}
+
 Deno.test("a bot killed as a job's summary leaves sends it once after the restart", async () => {
   await using dir = await tempDir();
   await using emulator = await TelegramEmulator.start();
@@ -62,14 +77,11 @@ Deno.test("a bot killed as a job's summary leaves sends it once after the restar
   await killWhileHeld(emulator, first, "sendMessage");
   assertEquals(summaries(emulator, status), [], "the killed bot sent no summary");
 
-  const second = await startLiveBot({ dir: dir.path, env, config });
-  const summary = await emulator.waitForBotMessage(ALICE.id, /✅/, {
-    after: status.messageId,
-    timeoutMs: 20_000,
-  });
-  assertStringIncludes(summary.text ?? "", "2 downloaded");
-  await stopWhenDelivered(second);
-  assertEquals(summaries(emulator, status).length, 1, "one summary, not two");
+  await restartAndSeeOneSummary(
+    emulator,
+    await startLiveBot({ dir: dir.path, env, config }),
+    status,
+  );
   const shown = emulator.chat(ALICE.id).find((m) => m.messageId === status.messageId);
   assertStringIncludes(shown?.text ?? "", "✅ Finished");
   assertEquals(shown?.replyMarkup, undefined, "no Cancel button is left on the status message");
@@ -90,14 +102,11 @@ Deno.test("a summary Telegram could not take before a shutdown is sent by the ne
   assertEquals(summaries(emulator, status), [], "Telegram got nothing while it was gone");
 
   emulator.clearFaults();
-  const second = await startLiveBot({ dir: dir.path, env, config });
-  const summary = await emulator.waitForBotMessage(ALICE.id, /✅/, {
-    after: status.messageId,
-    timeoutMs: 20_000,
-  });
-  assertStringIncludes(summary.text ?? "", "2 downloaded");
-  await stopWhenDelivered(second);
-  assertEquals(summaries(emulator, status).length, 1, "one summary, not two");
+  await restartAndSeeOneSummary(
+    emulator,
+    await startLiveBot({ dir: dir.path, env, config }),
+    status,
+  );
 });
 
 Deno.test("a bot killed between a list's summary and its audio sends the rest once after the restart", async () => {
