@@ -8,7 +8,14 @@
  * next call waits for the answer to the previous one and then its chat interval, so a slow upload
  * cannot end within a second of the chat's next message. The next bot-wide slot goes to the call
  * that has waited longest since its chat let it go, so a chat with a backlog takes its turn behind
- * calls that were already waiting. Calls without a `chat_id` count only against the bot-wide
+ * calls that were already waiting.
+ *
+ * Bot-wide, calls leave a spacing apart, and a call leaves only while fewer than 30 calls are
+ * unanswered or were answered within the last second. Telegram counts a call when it arrives,
+ * which is somewhere between its sending and its answer; a call answered more than a second ago
+ * cannot share a second with one sent now, whatever the network or a stalled event loop did to
+ * either on the way. Spacing alone cannot promise that: calls sent 35 ms apart can arrive
+ * bunched. Calls without a `chat_id` count only against the bot-wide
  * limit; `answerCallbackQuery`, `getUpdates` and `getMe` are never delayed.
  *
  * Priorities (`priority.ts`) come first: a waiting reply leaves before any progress edit, and
@@ -55,6 +62,11 @@ export interface SendThrottleOptions {
    * 30 leave in any second).
    */
   globalIntervalMs?: number;
+  /**
+   * Most calls unanswered or answered within the last second, bot-wide (default 30, Telegram's
+   * limit).
+   */
+  botCallsPerSecond?: number;
   /** Refusals are dropped at once while this many calls wait (default 30: a second's budget). */
   dropRefusalsWhenWaiting?: number;
   /** A refusal that waited this long is dropped (default 10 000 ms). */
@@ -98,6 +110,9 @@ interface Lane {
 
 const NO_CHAT = "";
 
+/** Telegram's flood window. */
+const SECOND_MS = 1000;
+
 const systemClock: ThrottleClock = {
   now: () => performance.now(),
   setTimer(callback, ms) {
@@ -111,12 +126,17 @@ class SendThrottle {
   readonly #privateMs: number;
   readonly #groupMs: number;
   readonly #globalMs: number;
+  readonly #perSecond: number;
   readonly #dropWhenWaiting: number;
   readonly #refusalMaxWaitMs: number;
   readonly #clock: ThrottleClock;
   /** Lanes with waiting or in-flight calls, or whose interval has not passed yet. */
   readonly #lanes = new Map<string, Lane>();
   #globalNextAt = Number.NEGATIVE_INFINITY;
+  /** Calls sent and not answered yet. */
+  #unanswered = 0;
+  /** When the calls answered within the last second were answered, oldest first. */
+  readonly #answeredAt: number[] = [];
   #seq = 0;
   #waiting = 0;
   #cancelTimer: (() => void) | undefined;
@@ -126,6 +146,7 @@ class SendThrottle {
     this.#privateMs = options.privateChatIntervalMs ?? 1050;
     this.#groupMs = options.groupChatIntervalMs ?? 3150;
     this.#globalMs = options.globalIntervalMs ?? 35;
+    this.#perSecond = options.botCallsPerSecond ?? 30;
     this.#dropWhenWaiting = options.dropRefusalsWhenWaiting ?? 30;
     this.#refusalMaxWaitMs = options.refusalMaxWaitMs ?? 10_000;
     this.#clock = options.clock ?? systemClock;
@@ -168,6 +189,7 @@ class SendThrottle {
         send: () => {
           signal?.removeEventListener("abort", onAbort);
           if (lane.intervalMs !== undefined) lane.inFlight = true;
+          this.#unanswered++;
           new Promise<T>((answer) => answer(call()))
             .then(resolve, reject)
             .finally(() => this.#answered(lane));
@@ -194,10 +216,28 @@ class SendThrottle {
   }
 
   #answered(lane: Lane): void {
-    if (lane.intervalMs === undefined) return;
-    lane.inFlight = false;
-    lane.nextAt = this.#clock.now() + lane.intervalMs;
+    const now = this.#clock.now();
+    this.#unanswered--;
+    this.#answeredAt.push(now);
+    if (lane.intervalMs !== undefined) {
+      lane.inFlight = false;
+      lane.nextAt = now + lane.intervalMs;
+    }
     this.#pump();
+  }
+
+  /**
+   * When the bot-wide count next lets a call leave: `now` when it does already, infinity when
+   * only an answer can free a place.
+   */
+  #botFreeAt(now: number): number {
+    const answered = this.#answeredAt;
+    const recent = answered.findIndex((at) => at > now - SECOND_MS);
+    answered.splice(0, recent === -1 ? answered.length : recent);
+    const excess = this.#unanswered + answered.length - this.#perSecond + 1;
+    if (excess <= 0) return now;
+    const freedBy = answered[excess - 1];
+    return freedBy === undefined ? Number.POSITIVE_INFINITY : freedBy + SECOND_MS;
   }
 
   /** Sends every call that may leave now, then sets the timer for the next one. */
@@ -223,7 +263,8 @@ class SendThrottle {
           best = { lane, dueAt, seq: head.seq, rank: head.rank };
         }
       }
-      if (best !== undefined && this.#globalNextAt <= now) {
+      const botFreeAt = best === undefined ? now : this.#botFreeAt(now);
+      if (best !== undefined && this.#globalNextAt <= now && botFreeAt <= now) {
         const { lane } = best;
         const waiter = lane.queue.shift()!;
         this.#waiting--;
@@ -232,7 +273,7 @@ class SendThrottle {
         waiter.send();
         continue;
       }
-      if (best !== undefined) earliest = this.#globalNextAt;
+      if (best !== undefined) earliest = Math.max(this.#globalNextAt, botFreeAt);
       if (earliest === Number.POSITIVE_INFINITY) this.#clearTimer();
       else this.#setTimer(earliest, now);
       return;

@@ -383,3 +383,34 @@ Deno.test("a progress edit with a refresh is rendered when it leaves, and one ma
   assert(renderedAt >= 20 * GLOBAL_MS - GLOBAL_MS, `rendered at ${renderedAt}`);
   assertEquals(sentTo(sent, 43), [], "the pointless one was never sent");
 });
+
+Deno.test("bot-wide, a call leaves only while fewer than 30 are unanswered or answered within the last second", async () => {
+  // Telegram counts a call when it arrives, anywhere between sending and answer: 30 calls stuck
+  // on the way may all arrive in the second the 31st does, however far apart they were sent.
+  const clock = new FakeClock();
+  const answers: (() => void)[] = [];
+  const sent: { text: unknown; at: number }[] = [];
+  const prev = ((_method: string, payload: Record<string, unknown>) => {
+    sent.push({ text: payload.text, at: clock.now() });
+    return new Promise((resolve) => answers.push(() => resolve({ ok: true, result: true })));
+  }) as unknown as Prev;
+  const throttle = sendThrottleTransformer({ clock });
+  const results = Array.from(
+    { length: 32 },
+    (_, i) => throttle(prev, "sendMessage", { chat_id: 100 + i, text: `m${i}` } as never),
+  );
+  await clock.advanceTo(5000);
+  assertEquals(sent.length, 30, "the 31st waits while 30 are unanswered");
+  answers.shift()?.();
+  await clock.advanceTo(5999);
+  assertEquals(sent.length, 30, "an answer just now still counts for a second");
+  await clock.advanceTo(6000);
+  assertEquals(sent.map((s) => s.at).slice(30), [6000], "a second after that answer, one more");
+  for (const answer of answers.splice(0)) answer();
+  await clock.advanceTo(7000);
+  for (const answer of answers.splice(0)) answer();
+  await clock.runUntilIdle();
+  await Promise.all(results);
+  assertEquals(sent.length, 32);
+  assertEquals(clock.pending, 0, "no timer left behind");
+});
