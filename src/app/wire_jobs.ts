@@ -9,6 +9,8 @@ import type { AppLogger } from "../log/logger.ts";
 import type { Downloader } from "../downloader/types.ts";
 import { inspectOutput } from "../downloader/mod.ts";
 import { JobWorker } from "../jobs/worker.ts";
+import { sharesSongs } from "../jobs/shared_download.ts";
+import { TrackCache } from "../jobs/track_cache.ts";
 import { KvJobService } from "../jobs/kv_service.ts";
 import type { KvOutbox } from "../jobs/outbox.ts";
 import type { LibraryDrop } from "../library/drop.ts";
@@ -67,6 +69,15 @@ export function wireJobs(w: JobWiring) {
     config: w.config,
     timings: w.timings,
     downloader: w.downloader,
+    ...(sharesSongs(w.config)
+      ? {
+        trackCache: new TrackCache({
+          kv: w.kv,
+          downloadsDir: w.downloadsDir,
+          retentionMs: w.timings.retentionMs,
+        }),
+      }
+      : {}),
     observer: w.library === undefined ? chatUpdater : withLibrary(chatUpdater, w.library),
     inspectOutput: (dir) => inspectOutput(dir),
     downloadsDir: w.downloadsDir,

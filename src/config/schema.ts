@@ -121,6 +121,11 @@ const downloaderSchema = z.strictObject({
   bitrate: bitrate.default("128k"),
   /** spotDL's `--threads`: songs downloaded at once per job. */
   threads: z.number().int().min(1).max(16).default(4),
+  /**
+   * Songs any earlier download has (same track, format and bitrate) are re-used, not downloaded
+   * again, whoever asked and in whichever list (spotDL only; not with `{list-…}` in file names).
+   */
+  share_songs: z.boolean().default(true),
 });
 
 const settingsSchema = z.strictObject({

@@ -74,3 +74,33 @@ function normalisePath(path: string): string {
   }
   return `/${out.join("/")}`;
 }
+
+const SPOTDL_HINT =
+  "install it with `pipx install spotdl` (and ffmpeg: `spotdl --download-ffmpeg` or your package " +
+  "manager), or set downloader.command in config/bot.toml";
+
+/** What to tell an admin whose downloader executable is missing: the problem and a hint. */
+export function missingText(command: string): { message: string; hint: string } {
+  const base = command.slice(command.lastIndexOf("/") + 1);
+  const message = command.includes("/")
+    ? `${command} does not exist or is not executable`
+    : `${command} was not found on PATH`;
+  const hint = base === "spotdl" ? SPOTDL_HINT : "install it, or set downloader.command in " +
+    "config/bot.toml to the name of an executable on PATH or its full path";
+  return { message, hint };
+}
+
+/** Whether starting a process failed because the executable is missing or not runnable. */
+export function isMissingError(error: unknown): boolean {
+  return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied ||
+    error instanceof Deno.errors.NotCapable;
+}
+
+/** This process's PATH; undefined when unset or not readable. */
+export function envPath(): string | undefined {
+  try {
+    return Deno.env.get("PATH");
+  } catch {
+    return undefined;
+  }
+}

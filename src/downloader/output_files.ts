@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { resolveExecutable } from "./command.ts";
+import { envPath, resolveExecutable } from "./command.ts";
 import { probeFile } from "./ffprobe.ts";
 import { readPlaylistOrder } from "./playlist_order.ts";
 
@@ -204,14 +204,6 @@ async function* walkFiles(
       const info = await Deno.stat(path).catch(() => null);
       if (info) yield { name, path, size: info.size, mtime: info.mtime?.getTime() ?? 0 };
     }
-  }
-}
-
-function envPath(): string | undefined {
-  try {
-    return Deno.env.get("PATH");
-  } catch {
-    return undefined;
   }
 }
 

@@ -16,7 +16,7 @@
  */
 import { resolve as resolvePath } from "node:path";
 import { stripAnsi } from "./ansi.ts";
-import { buildArgs, resolveExecutable } from "./command.ts";
+import { buildArgs, envPath, isMissingError, missingText, resolveExecutable } from "./command.ts";
 import { findFfmpeg, isOlder, isSpotdl, KNOWN_GOOD_SPOTDL, spotdlVersion } from "./spotdl_check.ts";
 import type { DownloaderEvent } from "./events.ts";
 import { readLines } from "./lines.ts";
@@ -29,6 +29,7 @@ import {
   USE_PROCESS_GROUPS,
 } from "./process_tree.ts";
 import { removePartialFiles } from "./output_files.ts";
+import { saveArgs, SAVED_LIST_FILE } from "./saved_list.ts";
 import { createParser, type OutputFormat } from "./parser.ts";
 import type { Downloader, DownloaderCheck, DownloadOutcome, DownloadRequest } from "./types.ts";
 import { errorText } from "../runtime/error_text.ts";
@@ -73,10 +74,6 @@ export const STDERR_TAIL_LINES = 20;
 
 /** How long to wait for the output pipes to close after the process exited. */
 export const DRAIN_TIMEOUT_MS = 5_000;
-
-const SPOTDL_HINT =
-  "install it with `pipx install spotdl` (and ffmpeg: `spotdl --download-ffmpeg` or your package " +
-  "manager), or set downloader.command in config/bot.toml";
 
 const NO_LOGGER: DownloaderLogger = { debug() {}, info() {}, warn() {} };
 
@@ -130,10 +127,7 @@ export class SubprocessDownloader implements Downloader {
   async run(request: DownloadRequest): Promise<DownloadOutcome> {
     if (request.signal.aborted) return { kind: "cancelled", stderrTail: [] };
     const path = await this.#resolve();
-    if (path === null) {
-      const text = missingText(this.#options.command);
-      return { kind: "missing", message: `${text.message}; ${text.hint}` };
-    }
+    if (path === null) return this.#missing();
     // The child runs inside the output directory, so every path it is given must be absolute: a
     // relative one (the default data dir is "./data") would be resolved a second time from there.
     const outputDir = resolvePath(request.outputDir);
@@ -143,6 +137,34 @@ export class SubprocessDownloader implements Downloader {
     if (request.audio !== undefined && this.#options.format === "spotdl") {
       args.push("--format", request.audio.format, "--bitrate", request.audio.bitrate);
     }
+    return await this.#runArgs(path, request, outputDir, args);
+  }
+
+  /** spotDL's `save` of the list (see {@linkcode Downloader.saveList}); `null` for others. */
+  async saveList(request: DownloadRequest): Promise<DownloadOutcome | null> {
+    if (this.#options.format !== "spotdl") return null;
+    const outputDir = resolvePath(request.outputDir);
+    const download = buildArgs(this.#options.args, { url: request.url, output_dir: outputDir });
+    const args = saveArgs(download, `${outputDir}/${SAVED_LIST_FILE}`);
+    if (args === undefined) return null;
+    if (request.signal.aborted) return { kind: "cancelled", stderrTail: [] };
+    const path = await this.#resolve();
+    if (path === null) return this.#missing();
+    await Deno.mkdir(outputDir, { recursive: true });
+    return await this.#runArgs(path, request, outputDir, args);
+  }
+
+  #missing(): DownloadOutcome {
+    const text = missingText(this.#options.command);
+    return { kind: "missing", message: `${text.message}; ${text.hint}` };
+  }
+
+  async #runArgs(
+    path: string,
+    request: DownloadRequest,
+    outputDir: string,
+    args: string[],
+  ): Promise<DownloadOutcome> {
     // A HOME of its own per run: spotDL's temp files, caches and any config.json it would read
     // (one setting there can change every line the bot relies on) stay with this run.
     const home = runHome(outputDir);
@@ -311,29 +333,6 @@ export class SubprocessDownloader implements Downloader {
 
   async #resolve(): Promise<string | null> {
     return await resolveExecutable(this.#options.command, this.#pathEnv());
-  }
-}
-
-function missingText(command: string): { message: string; hint: string } {
-  const base = command.slice(command.lastIndexOf("/") + 1);
-  const message = command.includes("/")
-    ? `${command} does not exist or is not executable`
-    : `${command} was not found on PATH`;
-  const hint = base === "spotdl" ? SPOTDL_HINT : "install it, or set downloader.command in " +
-    "config/bot.toml to the name of an executable on PATH or its full path";
-  return { message, hint };
-}
-
-function isMissingError(error: unknown): boolean {
-  return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied ||
-    error instanceof Deno.errors.NotCapable;
-}
-
-function envPath(): string | undefined {
-  try {
-    return Deno.env.get("PATH");
-  } catch {
-    return undefined;
   }
 }
 

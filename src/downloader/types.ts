@@ -41,4 +41,11 @@ export interface Downloader {
   warnings?(): Promise<string[]>;
   /** Runs one download to its end. Never throws for downloader failures: see the outcome. */
   run(request: DownloadRequest): Promise<DownloadOutcome>;
+  /**
+   * Writes the songs of `request.url` to `SAVED_LIST_FILE` (`saved_list.ts`) in the output
+   * directory without downloading them (spotDL's `save`), reporting the list's events as
+   * a download does; `null` when this downloader cannot. A later {@linkcode run} whose `url` is
+   * that file's path downloads exactly those songs.
+   */
+  saveList?(request: DownloadRequest): Promise<DownloadOutcome | null>;
 }

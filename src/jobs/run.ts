@@ -22,6 +22,8 @@ import { diskFullLine } from "./errors.ts";
 import { jobOutputDir, removeJobFiles } from "./files.ts";
 import { keepCompleteSongs } from "../downloader/output_files.ts";
 import { prepareRunDirectory } from "./run_directory.ts";
+import { downloadSharingSongs } from "./shared_download.ts";
+import type { TrackCache } from "./track_cache.ts";
 import { requeueStopped, stillLeased, storeFinal } from "./finish.ts";
 import type { Job, JobFile, JobProgress, JobResult } from "./model.ts";
 import { applyEvent, settleProgress } from "./progress.ts";
@@ -59,6 +61,8 @@ export interface RunDeps {
   /** Retention, dedupe and lease windows (`jobTimings(config)`, computed once by the caller). */
   timings: JobTimings;
   downloader: Downloader;
+  /** Songs earlier jobs have, to re-use; absent when songs are not shared. */
+  trackCache?: TrackCache;
   /** Told of every change; the worker guards it, so its calls never throw. */
   observer: JobObserver;
   /** Lists and measures the files in a finished job's directory. */
@@ -130,13 +134,13 @@ export class JobRun {
     let outcome: RunOutcome;
     try {
       await this.#prepareDirectory(dir);
-      const running = deps.downloader.run({
+      const running = downloadSharingSongs(deps, this.job, {
         url: this.job.url,
         outputDir: dir,
         signal: this.#controller.signal,
         onEvent: (event) => this.#onEvent(event),
         ...(this.job.audio === undefined ? {} : { audio: this.job.audio }),
-      });
+      }, () => this.#reused());
       this.#started.resolve();
       outcome = await running;
     } catch (error) {
@@ -157,7 +161,12 @@ export class JobRun {
   /** The run's directory (see `run_directory.ts`); songs found there count as its own. */
   async #prepareDirectory(dir: string): Promise<void> {
     const kept = await prepareRunDirectory(this.#deps, this.job, dir);
-    if (kept > 0) this.#progress = { ...this.#progress, resumed: true };
+    if (kept > 0) this.#reused();
+  }
+
+  /** Songs were placed in the directory before the download: the downloader's skips are done. */
+  #reused(): void {
+    this.#progress = { ...this.#progress, resumed: true };
   }
 
   #onEvent(event: DownloaderEvent): void {

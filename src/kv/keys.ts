@@ -162,3 +162,11 @@ export function uploadedFileKey(jobId: string, fileName: string): Deno.KvKey {
 export function listCacheKey(target: string): Deno.KvKey {
   return [PREFIX, "list_cache", target];
 }
+
+/**
+ * The latest file of one Spotify track in one format and bitrate, whichever job and list it came
+ * with (`jobs/track_cache.ts`).
+ */
+export function trackCacheKey(audio: string, trackId: string): Deno.KvKey {
+  return [PREFIX, "track_cache", audio, trackId];
+}

@@ -54,7 +54,9 @@ Deno.test("a user's /settings choice is what their next download asks spotDL for
     });
     assert(!/downloaded this recently/.test(summary.text ?? ""), "a new download, not the mp3 one");
     assertStringIncludes(summary.text ?? "", ".m4a");
-    const runs = (await Deno.readTextFile(argsFile)).split("--\n").filter((r) => r !== "");
+    // Each list is saved first (spotDL's `save`), then downloaded.
+    const runs = (await Deno.readTextFile(argsFile)).split("--\n")
+      .filter((r) => r.startsWith("download\n"));
     assertEquals(runs.length, 2);
     const last = runs[1]!.trim().split("\n");
     assertEquals(last.slice(-4), ["--format", "m4a", "--bitrate", "320k"]);

@@ -5,8 +5,8 @@ import { parseInputLine } from "../../src/sandbox/session.ts";
 import { childEnv, FAKE_SPOTDL } from "../_fixtures.ts";
 
 const LINK = "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M";
-/** Guards against a hung sandbox; the flows take a few seconds. */
-const OUTPUT_TIMEOUT_MS = 20_000;
+/** Guards against a hung sandbox; the flows take a few seconds (start-up is slower on a loaded machine). */
+const OUTPUT_TIMEOUT_MS = 60_000;
 
 /** `dlbot run --sandbox` from source, with piped standard input, as a person would script it. */
 class SandboxProcess {
