@@ -55,6 +55,8 @@ export const TRACK = "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT";
 
 /** The scripted spotDL (prints what spotDL prints; see its header for the modes). */
 export const FAKE_SPOTDL = `${ROOT}tests/fixtures/fake_spotdl`;
+/** The scripted ffmpeg of cover extraction (a JPEG when the song has the fake cover marker). */
+export const FAKE_FFMPEG = `${ROOT}tests/fixtures/fake_ffmpeg`;
 /** The scripted downloader speaking the JSON-lines protocol. */
 export const FAKE_JSONL_DOWNLOADER = `${ROOT}tests/fixtures/fake_jsonl_downloader`;
 

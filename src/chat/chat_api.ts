@@ -32,6 +32,8 @@ export interface ChatApiAudioOptions {
   title?: string;
   performer?: string;
   duration?: number;
+  /** A JPEG of at most 320×320 pixels under 200 kB, uploaded with the audio. */
+  thumbnail?: InputFile;
   reply_parameters?: ReplyTo;
 }
 

@@ -71,6 +71,8 @@ export interface FinalMessagesDeps {
   uploadLimitBytes: number;
   /** Absolute path of one of a job's files. */
   openFile: (job: Job, fileName: string) => Promise<string>;
+  /** A JPEG of the cover embedded in one of a job's files, if it has one. */
+  thumbnailOf?: (job: Job, fileName: string) => Promise<string | undefined>;
   logger: Log;
   /** File ids of files uploaded before: those go again by id, not uploaded again. */
   uploads?: UploadedFiles;
@@ -233,11 +235,16 @@ export class FinalMessages {
 
   /** One album of a list's tracks (a single track alone as one audio message). */
   async #sendAlbum(line: ChatLine, job: Job, album: JobFile[]): Promise<CallOutcome> {
-    const tracks: { name: string; file: InputFile | string; tags: ReturnType<typeof trackTags> }[] =
-      [];
+    const tracks: {
+      name: string;
+      file: InputFile | string;
+      tags: ReturnType<typeof trackTags> & { thumbnail?: InputFile };
+    }[] = [];
     for (const file of album) {
       const audio = await this.#audioOf(job, file);
-      if (audio !== undefined) tracks.push({ name: file.name, file: audio, tags: trackTags(file) });
+      if (audio === undefined) continue;
+      const thumbnail = await this.#thumbnail(job, file, audio);
+      tracks.push({ name: file.name, file: audio, tags: { ...trackTags(file), ...thumbnail } });
     }
     const [only] = tracks;
     if (only === undefined) return "dropped";
@@ -263,9 +270,13 @@ export class FinalMessages {
     if (file === undefined) return "dropped";
     const audio = await this.#audioOf(job, file);
     if (audio === undefined) return "dropped";
+    const options = {
+      ...audioMessageOptions(job, file),
+      ...await this.#thumbnail(job, file, audio),
+    };
     let sent: unknown;
     const outcome = await this.#finalCall(line, "audio upload", job, async () => {
-      sent = await this.#deps.api.sendAudio(line.chatId, audio, audioMessageOptions(job, file));
+      sent = await this.#deps.api.sendAudio(line.chatId, audio, options);
       return sent;
     });
     if (outcome === "sent") await this.#remember(job, file.name, audio, sent);
@@ -285,6 +296,20 @@ export class FinalMessages {
       });
       return undefined;
     }
+  }
+
+  /**
+   * The thumbnail of an upload (a file id re-send keeps the one Telegram has): the cover
+   * embedded in the file, when it has one.
+   */
+  async #thumbnail(
+    job: Job,
+    file: JobFile,
+    audio: InputFile | string,
+  ): Promise<{ thumbnail?: InputFile }> {
+    if (typeof audio === "string" || this.#deps.thumbnailOf === undefined) return {};
+    const path = await this.#deps.thumbnailOf(job, file.name).catch(() => undefined);
+    return path === undefined ? {} : { thumbnail: new InputFile(path, "cover.jpg") };
   }
 
   /** Keeps the file id Telegram gave an uploaded file. */

@@ -51,6 +51,8 @@ export interface ChatUpdaterDeps {
   uploadLimitBytes: number;
   /** Absolute path of one of a job's files. */
   openFile: (job: Job, fileName: string) => Promise<string>;
+  /** A JPEG of the cover embedded in one of a job's files, if it has one. */
+  thumbnailOf?: (job: Job, fileName: string) => Promise<string | undefined>;
   /** 1-based queue position of a queued job. */
   positionOf?: (jobId: string) => Promise<number | undefined>;
   logger: Log;

@@ -256,6 +256,7 @@ export class SimulatedTelegram {
           ...(p.title === undefined ? {} : { title: p.title }),
           ...(p.performer === undefined ? {} : { performer: p.performer }),
           ...(p.duration === undefined ? {} : { duration: p.duration }),
+          thumbnail: p.thumbnail as RecordedFile | string | undefined,
         })),
       typed("sendDocument", (p) => this.#sendFile("document", p.document, p, {})),
       typed("sendMediaGroup", (p) => this.#sendMediaGroup(p)),
@@ -434,7 +435,12 @@ export class SimulatedTelegram {
     p:
       & Pick<ParamsOf<"sendAudio">, "chat_id" | "caption" | "parse_mode" | "reply_markup">
       & Partial<ParamsOf<"sendAudio">>,
-    audio: { title?: string; performer?: string; duration?: number },
+    audio: {
+      title?: string;
+      performer?: string;
+      duration?: number;
+      thumbnail?: RecordedFile | string;
+    },
     /** Later items of a media group (one request): the flood limit counted them with the first. */
     sameRequest = false,
   ) {
@@ -444,6 +450,8 @@ export class SimulatedTelegram {
     const replyTo = this.#replyTo(record, p);
     const info = this.#fileInfo(input);
     if (kind === "audio") Object.assign(info, pick(audio, "title", "performer"));
+    const thumbnail = typeof input === "string" ? undefined : takenThumbnail(audio.thumbnail);
+    if (kind === "audio" && thumbnail !== undefined) info.thumbnailSize = thumbnail;
     if (!sameRequest) this.#checkFlood(record.chat.id);
     const attachment = kind === "audio"
       ? { audio: { info, wire: audioWire(info, audio.duration ?? 0) } }
@@ -485,10 +493,14 @@ export class SimulatedTelegram {
       const name = /^attach:\/\/(.+)$/.exec(item.media)?.[1];
       const input = name === undefined ? item.media : files[name];
       if (input === undefined) throw badRequest(`file ${item.media} not found in the request`);
+      const thumbnailName = "thumbnail" in item && typeof item.thumbnail === "string"
+        ? /^attach:\/\/(.+)$/.exec(item.thumbnail)?.[1]
+        : undefined;
       sent.push(this.#sendFile("audio", input, { chat_id: p.chat_id, caption: item.caption }, {
         ...(item.title === undefined ? {} : { title: item.title }),
         ...(item.performer === undefined ? {} : { performer: item.performer }),
         ...(item.duration === undefined ? {} : { duration: item.duration }),
+        ...(thumbnailName === undefined ? {} : { thumbnail: files[thumbnailName] }),
       }, sent.length > 0));
     }
     return sent;
@@ -648,6 +660,14 @@ function inlineKeyboard(
     })
   ).filter((row) => row.length > 0);
   return rows.length ? { inline_keyboard: rows } : undefined;
+}
+
+/** The size of a thumbnail Telegram takes (an uploaded JPEG under 200 kB); undefined: ignored. */
+function takenThumbnail(thumbnail: RecordedFile | string | undefined): number | undefined {
+  if (thumbnail === undefined || typeof thumbnail === "string") return undefined;
+  const jpeg = thumbnail.bytes.length === 0 ||
+    (thumbnail.bytes[0] === 0xff && thumbnail.bytes[1] === 0xd8);
+  return jpeg && thumbnail.size > 0 && thumbnail.size < 200 * 1024 ? thumbnail.size : undefined;
 }
 
 function audioWire(info: SentFileInfo, duration: number): TgAudio {

@@ -214,6 +214,11 @@ export interface SentFileInfo {
   title?: string;
   /** Audio performer, if given. */
   performer?: string;
+  /**
+   * Size of the audio's thumbnail, when one was uploaded with it as Telegram takes them (a
+   * JPEG under 200 kB; Telegram ignores any other).
+   */
+  thumbnailSize?: number;
 }
 
 /** One message of a chat transcript, with every edit applied. */
