@@ -236,7 +236,7 @@ export class FinalMessages {
   /** One album of a list's tracks (a single track alone as one audio message). */
   async #sendAlbum(line: ChatLine, job: Job, album: JobFile[]): Promise<CallOutcome> {
     const tracks: {
-      name: string;
+      source: JobFile;
       file: InputFile | string;
       tags: ReturnType<typeof trackTags> & { thumbnail?: InputFile };
     }[] = [];
@@ -244,7 +244,7 @@ export class FinalMessages {
       const audio = await this.#audioOf(job, file);
       if (audio === undefined) continue;
       const thumbnail = await this.#thumbnail(job, file, audio);
-      tracks.push({ name: file.name, file: audio, tags: { ...trackTags(file), ...thumbnail } });
+      tracks.push({ source: file, file: audio, tags: { ...trackTags(file), ...thumbnail } });
     }
     const [only] = tracks;
     if (only === undefined) return "dropped";
@@ -259,7 +259,7 @@ export class FinalMessages {
     if (outcome === "sent" && Array.isArray(sent)) {
       for (const [i, message] of sent.entries()) {
         const track = tracks[i];
-        if (track !== undefined) await this.#remember(job, track.name, track.file, message);
+        if (track !== undefined) await this.#remember(job, track.source, track.file, message);
       }
     }
     return outcome;
@@ -279,13 +279,13 @@ export class FinalMessages {
       sent = await this.#deps.api.sendAudio(line.chatId, audio, options);
       return sent;
     });
-    if (outcome === "sent") await this.#remember(job, file.name, audio, sent);
+    if (outcome === "sent") await this.#remember(job, file, audio, sent);
     return outcome;
   }
 
   /** The file id of a file uploaded before, or the file to upload; undefined when it is gone. */
   async #audioOf(job: Job, file: JobFile): Promise<InputFile | string | undefined> {
-    const known = await this.#deps.uploads?.get(job.id, file.name).catch(() => undefined);
+    const known = await this.#deps.uploads?.get(job.id, file).catch(() => undefined);
     if (known !== undefined) return known;
     try {
       return new InputFile(await this.#deps.openFile(job, file.name), baseName(file.name));
@@ -313,9 +313,9 @@ export class FinalMessages {
   }
 
   /** Keeps the file id Telegram gave an uploaded file. */
-  async #remember(job: Job, name: string, sent: InputFile | string, message: unknown) {
+  async #remember(job: Job, file: JobFile, sent: InputFile | string, message: unknown) {
     const fileId = typeof sent === "string" ? undefined : audioFileId(message);
-    if (fileId !== undefined) await this.#deps.uploads?.set(job.id, name, fileId).catch(() => {});
+    if (fileId !== undefined) await this.#deps.uploads?.set(job.id, file, fileId).catch(() => {});
   }
 }
 

@@ -70,6 +70,11 @@ export const jobFileSchema = z.object({
   durationSeconds: z.number().min(0).optional(),
   /** "Artist - Title" as the downloader listed it. */
   title: z.string().max(300).optional(),
+  /**
+   * The song across jobs: its Spotify track id in its format and bitrate (`track_cache.ts`),
+   * when known. Telegram's file id of an upload is kept under it.
+   */
+  songKey: z.string().max(100).optional(),
 });
 /** A produced file. */
 export type JobFile = z.infer<typeof jobFileSchema>;

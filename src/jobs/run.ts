@@ -92,6 +92,8 @@ export class JobRun {
   readonly #facts: RunFacts;
   #progress: JobProgress;
   #title?: string;
+  /** The song key of each file by name, when the download identified them. */
+  #songKeys = new Map<string, string>();
   readonly #record: RunRecord;
   readonly #started = Promise.withResolvers<void>();
 
@@ -140,7 +142,7 @@ export class JobRun {
         signal: this.#controller.signal,
         onEvent: (event) => this.#onEvent(event),
         ...(this.job.audio === undefined ? {} : { audio: this.job.audio }),
-      }, () => this.#reused());
+      }, { reused: () => this.#reused(), identified: (keys) => this.#songKeys = keys });
       this.#started.resolve();
       outcome = await running;
     } catch (error) {
@@ -305,7 +307,11 @@ export class JobRun {
   async #inspect(dir: string, verdict: Verdict): Promise<JobResult | undefined> {
     try {
       const output = await this.#deps.inspectOutput(dir);
-      if (output.files.length > 0) return { title: this.#title, unlistedFiles: 0, ...output };
+      const files = output.files.map((file) => {
+        const songKey = this.#songKeys.get(file.name);
+        return songKey === undefined ? file : { ...file, songKey };
+      });
+      if (files.length > 0) return { title: this.#title, unlistedFiles: 0, ...output, files };
       Object.assign(verdict, { state: "failed", error: noResultsError() });
     } catch (error) {
       this.#deps.logger.error("could not inspect a job's files", {

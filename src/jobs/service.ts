@@ -5,7 +5,7 @@
  * @module
  */
 import type { SpotifyLink } from "../links/spotify.ts";
-import type { Job, JobAudio } from "./model.ts";
+import type { Job, JobAudio, JobFile } from "./model.ts";
 
 /** Who is asking: users see their own jobs, admins see all. */
 export interface Requester {
@@ -116,8 +116,14 @@ export interface DeliveryLog {
  * again, a delivery resumed) goes by id, with no second upload.
  */
 export interface UploadedFiles {
-  /** The file id of one of a job's files, when it was uploaded before. */
-  get(jobId: string, fileName: string): Promise<string | undefined>;
-  /** Remembers a file id (until the job expires). */
-  set(jobId: string, fileName: string, fileId: string): Promise<void>;
+  /**
+   * The file id of one of a job's files, when it (or the same song, for any job: its
+   * `songKey`) was uploaded before.
+   */
+  get(jobId: string, file: UploadedFile): Promise<string | undefined>;
+  /** Remembers a file id (for the retention of finished jobs). */
+  set(jobId: string, file: UploadedFile, fileId: string): Promise<void>;
 }
+
+/** What identifies an uploaded file: its song when known, else its name in its job. */
+export type UploadedFile = Pick<JobFile, "name" | "songKey">;

@@ -30,15 +30,23 @@ interface Plan {
   query: string;
 }
 
+/** What a shared download tells its job. */
+export interface SharedDownloadHooks {
+  /** This many songs were already there before the download. */
+  reused(songs: number): void;
+  /** The song key (`JobFile.songKey`) of each file, by name, once the download succeeded. */
+  identified(songKeys: Map<string, string>): void;
+}
+
 /**
- * Runs `job`'s download through the track cache; `onReused` hears how many songs were already
- * there. Without a cache, or a downloader that can save a list, a plain run.
+ * Runs `job`'s download through the track cache (see the module documentation). Without a
+ * cache, or a downloader that can save a list, a plain run.
  */
 export async function downloadSharingSongs(
   deps: SharedDownloadDeps,
   job: Job,
   request: DownloadRequest,
-  onReused: (songs: number) => void,
+  hooks: SharedDownloadHooks,
 ): Promise<DownloadOutcome> {
   const cache = deps.trackCache;
   if (cache === undefined) return await deps.downloader.run(request);
@@ -53,7 +61,7 @@ export async function downloadSharingSongs(
       job_id: job.id,
       songs: placed.length,
     });
-    onReused(placed.length);
+    hooks.reused(placed.length);
   }
   const failed = new Set<string>();
   const outcome = await deps.downloader.run({
@@ -67,7 +75,7 @@ export async function downloadSharingSongs(
   if (outcome.kind !== "exited" || outcome.exitCode !== 0) return outcome;
   try {
     await dropUnused(dir, placed);
-    await cache.record(job.id, audio, plan.songs, failed, dir);
+    hooks.identified(await cache.record(job.id, audio, plan.songs, failed, dir));
   } catch (error) {
     deps.logger.warn("could not index a job's songs for re-use", {
       job_id: job.id,

@@ -74,7 +74,7 @@ export class TrackCache {
 
   /**
    * Indexes the songs of a finished run of `jobId` in `dir` (see the module documentation);
-   * returns how many were indexed.
+   * returns each indexed file's song key (`songKeyOf`), by file name.
    */
   async record(
     jobId: string,
@@ -82,12 +82,12 @@ export class TrackCache {
     songs: readonly SavedSong[],
     failedUrls: ReadonlySet<string>,
     dir: string,
-  ): Promise<number> {
+  ): Promise<Map<string, string>> {
     const listed = [...(await readPlaylistOrder(dir)).entries()]
       .sort(([, a], [, b]) => a.position - b.position)
       .map(([file]) => file);
     const got = songs.filter((song) => !failedUrls.has(song.url));
-    if (got.length !== listed.length) return 0;
+    if (got.length !== listed.length) return new Map();
     const expireIn = this.#deps.retentionMs;
     for (let i = 0; i < got.length; i += WRITE_BATCH) {
       const atomic = this.#deps.kv.atomic();
@@ -97,7 +97,7 @@ export class TrackCache {
       });
       await atomic.commit();
     }
-    return got.length;
+    return new Map(got.map((song, i) => [listed[i] ?? "", songKeyOf(audio, song.song_id)]));
   }
 }
 
@@ -118,6 +118,11 @@ export function trackIdOf(url: string): string | undefined {
 
 function audioKey(audio: JobAudio): string {
   return `${audio.format}/${audio.bitrate}`;
+}
+
+/** A song across jobs: its Spotify track id in one format and bitrate (`JobFile.songKey`). */
+export function songKeyOf(audio: JobAudio, trackId: string): string {
+  return `${audioKey(audio)}/${trackId}`;
 }
 
 async function placeFile(source: string, dir: string, file: string): Promise<boolean> {

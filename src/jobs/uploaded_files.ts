@@ -4,8 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { uploadedFileKey } from "../kv/keys.ts";
-import type { UploadedFiles } from "./service.ts";
+import { uploadedFileKey, uploadedSongKey } from "../kv/keys.ts";
+import type { UploadedFile, UploadedFiles } from "./service.ts";
 
 const entrySchema = z.object({ fileId: z.string().min(1).max(200) });
 
@@ -19,16 +19,20 @@ export class KvUploadedFiles implements UploadedFiles {
     this.#retentionMs = retentionMs;
   }
 
-  async get(jobId: string, fileName: string): Promise<string | undefined> {
-    const entry = await this.#kv.get(uploadedFileKey(jobId, fileName));
+  async get(jobId: string, file: UploadedFile): Promise<string | undefined> {
+    const entry = await this.#kv.get(keyOf(jobId, file));
     const parsed = entrySchema.safeParse(entry.value);
     return parsed.success ? parsed.data.fileId : undefined;
   }
 
-  async set(jobId: string, fileName: string, fileId: string): Promise<void> {
+  async set(jobId: string, file: UploadedFile, fileId: string): Promise<void> {
     if (fileId.length > 200) return;
-    await this.#kv.set(uploadedFileKey(jobId, fileName), { fileId }, {
-      expireIn: this.#retentionMs,
-    });
+    await this.#kv.set(keyOf(jobId, file), { fileId }, { expireIn: this.#retentionMs });
   }
+}
+
+function keyOf(jobId: string, file: UploadedFile): Deno.KvKey {
+  return file.songKey === undefined
+    ? uploadedFileKey(jobId, file.name)
+    : uploadedSongKey(file.songKey);
 }

@@ -153,6 +153,11 @@ export function userSettingsKey(userId: number): Deno.KvKey {
   return [PREFIX, "settings", userId];
 }
 
+/** Telegram's file id of a song (`JobFile.songKey`) after its first upload, for any job. */
+export function uploadedSongKey(songKey: string): Deno.KvKey {
+  return [PREFIX, "uploaded_song", songKey];
+}
+
 /** Telegram's file id of one of a job's files after its first upload. */
 export function uploadedFileKey(jobId: string, fileName: string): Deno.KvKey {
   return [PREFIX, "uploaded", jobId, fileName];

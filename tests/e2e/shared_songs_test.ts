@@ -105,3 +105,33 @@ Deno.test("with share_songs = false every list downloads all its songs", async (
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a song uploaded once is sent by its file id in any later job, any list, any user", async () => {
+  const bot = await startTestBot({
+    downloaderEnv: { [`FAKE_SPOTDL_SONGS_${PLAYLIST_ID}`]: "9 3" },
+    config: (base) => ({ ...base, settings: { ...base.settings, lists_as_audio: true } }),
+  });
+  try {
+    bot.emulator.sendText(ALICE, SONG_NINE);
+    const first = await bot.emulator.waitFor(
+      () => bot.emulator.botMessages(ALICE.id).find((m) => m.audio),
+      { timeoutMs: 20_000, message: "Alice's track as audio" },
+    );
+    bot.emulator.sendText(BOB, `/download ${PLAYLIST}`);
+    const album = await bot.emulator.waitFor(() => {
+      const audio = bot.emulator.botMessages(BOB.id).filter((m) => m.audio);
+      return audio.length === 2 ? audio : undefined;
+    }, { timeoutMs: 20_000, message: "Bob's playlist as an audio album" });
+    // A call is recorded once its handler returned, just after its messages appeared.
+    const group = await bot.emulator.waitFor(
+      () => bot.emulator.callsTo("sendMediaGroup").find((c) => c.ok),
+      { intervalMs: 10, message: "the album's call recorded" },
+    );
+    const media = (group.params.media ?? []) as { media: string }[];
+    assertEquals(media[0]?.media, first.audio?.fileId, "song 9 by the file id of Alice's upload");
+    assertMatch(media[1]?.media ?? "", /^attach:\/\//, "song 3 uploaded: nobody had sent it");
+    assertEquals(album[0]?.audio?.fileId, first.audio?.fileId);
+  } finally {
+    await bot.close();
+  }
+});

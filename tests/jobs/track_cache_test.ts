@@ -38,7 +38,7 @@ Deno.test("record() pairs the saved songs that did not fail with the playlist fi
     const failed = new Set([song("b").url]);
     assertEquals(
       await cache.record("job1", MP3, [song("a"), song("b"), song("c")], failed, dir),
-      2,
+      new Map([["A.mp3", "mp3/128k/a"], ["C.mp3", "mp3/128k/c"]]),
     );
     assertEquals((await kv.get(trackCacheKey("mp3/128k", "a"))).value, {
       job: "job1",
@@ -54,7 +54,10 @@ Deno.test("record() pairs the saved songs that did not fail with the playlist fi
 Deno.test("record() indexes nothing when the songs and the playlist file do not add up", () =>
   withCache(async (cache, kv, root) => {
     const dir = await runDir(root, "job1", ["A.mp3"]);
-    assertEquals(await cache.record("job1", MP3, [song("a"), song("b")], new Set(), dir), 0);
+    assertEquals(
+      await cache.record("job1", MP3, [song("a"), song("b")], new Set(), dir),
+      new Map(),
+    );
     assertEquals((await kv.get(trackCacheKey("mp3/128k", "a"))).value, null);
   }));
 

@@ -48,6 +48,6 @@ export async function showSubmittedJob(
 async function resendTrack(ctx: BotContext, deps: Pick<BotDeps, "uploads">, job: Job) {
   const file = uploadableTrack(job, Number.POSITIVE_INFINITY);
   if (file === undefined) return;
-  const fileId = await deps.uploads.get(job.id, file.name);
+  const fileId = await deps.uploads.get(job.id, file);
   if (fileId !== undefined) await ctx.replyWithAudio(fileId, audioMessageOptions(job, file));
 }
