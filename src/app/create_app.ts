@@ -11,6 +11,9 @@ import type { AppLogger } from "../log/logger.ts";
 import type { Downloader } from "../downloader/types.ts";
 import { installHandlers } from "../bot/bot.ts";
 import { downloaderFromConfig, resolveExecutable } from "../downloader/mod.ts";
+import { envPath } from "../downloader/command.ts";
+import { Covers } from "../downloader/cover.ts";
+import { findFfmpeg } from "../downloader/spotdl_check.ts";
 import { KvOutbox } from "../jobs/outbox.ts";
 import { UserSettings } from "../jobs/user_settings.ts";
 import { KvUploadedFiles } from "../jobs/uploaded_files.ts";
@@ -185,11 +188,13 @@ export async function createApp(options: AppOptions): Promise<App> {
       : undefined,
     logger: log("library"),
     problem: (text) => void problems.library(text),
-    ffprobe: await resolveExecutable("ffprobe", Deno.env.get("PATH")),
+    ffprobe: await resolveExecutable("ffprobe", envPath()),
   });
   const uploads = new KvUploadedFiles(kv, timings.retentionMs);
+  const covers = new Covers(() => findFfmpeg(config.downloader.args, envPath()));
   const { chatUpdater, worker, jobs } = wireJobs({
     library,
+    covers,
     uploads,
     instanceId,
     outbox,
@@ -237,6 +242,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       config,
       signer,
       downloadsDir: paths.downloadsDir,
+      covers,
       metrics,
       webhook,
       lastTelegramSuccessAt: telegram.lastSuccessAt,
@@ -303,6 +309,7 @@ interface HttpWiring {
   config: Config;
   signer: LinkSigner;
   downloadsDir: string;
+  covers: Covers;
   metrics: Metrics;
   webhook: ReturnType<typeof webhookRoute>;
   lastTelegramSuccessAt: () => number | undefined;
@@ -319,6 +326,7 @@ function serveHttp(w: HttpWiring) {
     handler: createHttpHandler({
       signer: w.signer,
       downloadsDir: w.downloadsDir,
+      coverOf: (dir, name) => w.covers.cover(dir, name),
       health: createHealthChecks({
         kv: w.kv,
         telegram: { lastSuccessAt: w.lastTelegramSuccessAt },

@@ -8,9 +8,7 @@ import type { Config } from "../config/schema.ts";
 import type { AppLogger } from "../log/logger.ts";
 import type { Downloader } from "../downloader/types.ts";
 import { inspectOutput } from "../downloader/mod.ts";
-import { envPath } from "../downloader/command.ts";
-import { coverThumbnails } from "../downloader/cover.ts";
-import { findFfmpeg } from "../downloader/spotdl_check.ts";
+import type { Covers } from "../downloader/cover.ts";
 import { JobWorker } from "../jobs/worker.ts";
 import { sharesSongs } from "../jobs/shared_download.ts";
 import { TrackCache } from "../jobs/track_cache.ts";
@@ -48,16 +46,14 @@ export interface JobWiring {
   outbox: KvOutbox;
   /** Telegram's ids of uploaded files. */
   uploads: UploadedFiles;
+  /** The songs' embedded covers, for thumbnails. */
+  covers: Covers;
   /** Where finished tracks are also placed (`library.dir`), if anywhere. */
   library?: LibraryDrop;
 }
 
-/** Where a job's thumbnails go, inside its directory (no audio file is named like it). */
-const COVERS = ".covers";
-
 /** The job service, this instance's worker, and the chat updater that reports their jobs. */
 export function wireJobs(w: JobWiring) {
-  const thumbnails = coverThumbnails(() => findFfmpeg(w.config.downloader.args, envPath()));
   const chatUpdater = new ChatUpdater({
     api: w.api,
     now: w.now,
@@ -66,11 +62,7 @@ export function wireJobs(w: JobWiring) {
     fileLinks: w.fileLinks,
     uploadLimitBytes: w.config.telegram.upload_limit_mb * 1024 * 1024,
     openFile: (job, name) => Promise.resolve(`${w.downloadsDir}/${job.id}/${name}`),
-    thumbnailOf: (job, name) =>
-      thumbnails(
-        `${w.downloadsDir}/${job.id}/${name}`,
-        `${w.downloadsDir}/${job.id}/${COVERS}/${name}.jpg`,
-      ),
+    thumbnailOf: (job, name) => w.covers.thumbnail(`${w.downloadsDir}/${job.id}`, name),
     positionOf: (jobId): Promise<number | undefined> => jobs.positionOf(jobId),
     logger: w.log("chat"),
     outbox: w.outbox,

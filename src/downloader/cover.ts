@@ -1,7 +1,7 @@
 /**
- * A track's embedded cover as a Telegram thumbnail: ffmpeg copies the picture spotDL embedded
- * (an attached picture stream) into a JPEG of at most 320×320 pixels, which Telegram accepts
- * below 200 kB. A track without a cover, or no ffmpeg, gives none.
+ * The cover spotDL embedded in a song (an attached picture stream), through ffmpeg: as a
+ * Telegram thumbnail (a JPEG of at most 320×320 pixels, which Telegram takes below 200 kB) and at
+ * its own size for a zip's `cover.jpg`. A song without a cover, or no ffmpeg, gives none.
  *
  * @module
  */
@@ -12,36 +12,41 @@ export const THUMBNAIL_MAX_BYTES = 200 * 1024;
 /** How long one extraction may take. */
 const EXTRACT_TIMEOUT_MS = 15_000;
 
+/** The folder of a job's directory that holds its cover pictures (no song is named like it). */
+export const COVERS_DIR = ".covers";
+
+/** What to make of an embedded picture. */
+interface PictureKind {
+  /** Scale down to fit a square of this side; absent: keep its size. */
+  maxSide?: number;
+  /** Largest usable result. */
+  maxBytes: number;
+}
+
+const THUMBNAIL: PictureKind = { maxSide: 320, maxBytes: THUMBNAIL_MAX_BYTES };
+const PICTURE: PictureKind = { maxBytes: 20 * 1024 * 1024 };
+
 /**
- * Writes `audioPath`'s cover to `jpegPath` with `ffmpeg`; whether a usable thumbnail is there.
- * Never throws.
+ * Writes `audioPath`'s embedded picture to `jpegPath` as a JPEG with `ffmpeg`; whether a usable
+ * one is there. Never throws.
  */
-export async function extractCover(
+async function extractPicture(
   ffmpeg: string,
   audioPath: string,
   jpegPath: string,
+  kind: PictureKind,
 ): Promise<boolean> {
+  const scale = kind.maxSide === undefined
+    ? []
+    : ["-vf", `scale=${kind.maxSide}:${kind.maxSide}:force_original_aspect_ratio=decrease`];
   try {
     await Deno.mkdir(jpegPath.slice(0, jpegPath.lastIndexOf("/")), { recursive: true });
     const { code } = await new Deno.Command(ffmpeg, {
       args: [
         "-nostdin",
-        "-v",
-        "error",
-        "-y",
-        "-i",
-        audioPath,
-        "-map",
-        "0:v:0",
-        "-frames:v",
-        "1",
-        "-vf",
-        "scale=320:320:force_original_aspect_ratio=decrease",
-        "-q:v",
-        "4",
-        "-f",
-        "image2",
-        jpegPath,
+        ...["-v", "error", "-y", "-i", audioPath, "-map", "0:v:0", "-frames:v", "1"],
+        ...scale,
+        ...["-c:v", "mjpeg", "-q:v", "3", "-f", "image2", jpegPath],
       ],
       stdin: "null",
       stdout: "null",
@@ -50,25 +55,40 @@ export async function extractCover(
     }).output();
     if (code !== 0) return false;
     const { size } = await Deno.stat(jpegPath);
-    return size > 0 && size <= THUMBNAIL_MAX_BYTES;
+    return size > 0 && size <= kind.maxBytes;
   } catch {
     return false;
   }
 }
 
 /**
- * Thumbnails from the covers of audio files, each extracted once (kept at its JPEG path) with the
- * ffmpeg `findFfmpeg` finds (looked up on first use); none when there is no ffmpeg.
+ * The pictures spotDL embedded in a job's songs, made once each (kept under the job's
+ * {@linkcode COVERS_DIR}) with the ffmpeg `findFfmpeg` finds, looked up on first use. None when
+ * there is no ffmpeg or the song has no picture.
  */
-export function coverThumbnails(
-  findFfmpeg: () => Promise<string | null>,
-): (audioPath: string, jpegPath: string) => Promise<string | undefined> {
-  let ffmpeg: Promise<string | null> | undefined;
-  return async (audioPath, jpegPath) => {
-    ffmpeg ??= findFfmpeg().catch(() => null);
-    const path = await ffmpeg;
-    if (path === null) return undefined;
-    const made = await Deno.stat(jpegPath).then((info) => info.size > 0, () => false);
-    return made || await extractCover(path, audioPath, jpegPath) ? jpegPath : undefined;
-  };
+export class Covers {
+  readonly #findFfmpeg: () => Promise<string | null>;
+  #ffmpeg: Promise<string | null> | undefined;
+
+  constructor(findFfmpeg: () => Promise<string | null>) {
+    this.#findFfmpeg = findFfmpeg;
+  }
+
+  /** A Telegram thumbnail of song `name` of the job in `jobDir` (JPEG, ≤ 320×320, < 200 kB). */
+  thumbnail(jobDir: string, name: string): Promise<string | undefined> {
+    return this.#make(`${jobDir}/${name}`, `${jobDir}/${COVERS_DIR}/${name}.jpg`, THUMBNAIL);
+  }
+
+  /** The cover of song `name` of the job in `jobDir` at its own size, as `cover.jpg`. */
+  cover(jobDir: string, name: string): Promise<string | undefined> {
+    return this.#make(`${jobDir}/${name}`, `${jobDir}/${COVERS_DIR}/cover.jpg`, PICTURE);
+  }
+
+  async #make(audio: string, jpeg: string, kind: PictureKind): Promise<string | undefined> {
+    this.#ffmpeg ??= this.#findFfmpeg().catch(() => null);
+    const ffmpeg = await this.#ffmpeg;
+    if (ffmpeg === null) return undefined;
+    const made = await Deno.stat(jpeg).then((info) => info.size > 0, () => false);
+    return made || await extractPicture(ffmpeg, audio, jpeg, kind) ? jpeg : undefined;
+  }
 }

@@ -27,6 +27,8 @@ export interface BundleRequest {
   /** The expiry of the bundle's own link (Unix seconds): the playlist's links expire with it. */
   expiresAt: number;
   signer: LinkSigner;
+  /** The cover embedded in one of the job's songs (see `HttpHandlerDeps.coverOf`). */
+  coverOf?: (jobDir: string, fileName: string) => Promise<string | undefined>;
 }
 
 /** Answers a verified bundle link. */
@@ -50,6 +52,7 @@ export async function serveBundle(options: BundleRequest): Promise<Response> {
   const entries: ZipEntry[] = [
     ...files.map((file) => ({ name: file.name, path: file.path, size: file.size })),
     { name: `${base}.m3u8`, data: playlist, size: playlist.length },
+    ...await coverEntry(options, files),
   ];
   let length: number;
   try {
@@ -68,6 +71,22 @@ export async function serveBundle(options: BundleRequest): Promise<Response> {
     },
   });
 }
+
+/**
+ * `cover.jpg`: the picture embedded in the first song, when it has one (an album's songs share
+ * theirs; a playlist gets its first song's). None when a song of the list is named so already.
+ */
+async function coverEntry(options: BundleRequest, files: ListedFile[]): Promise<ZipEntry[]> {
+  const [first] = files;
+  if (first === undefined || options.coverOf === undefined) return [];
+  if (files.some((file) => file.name.toLowerCase() === COVER_NAME)) return [];
+  const path = await options.coverOf(options.dir, first.name).catch(() => undefined);
+  if (path === undefined) return [];
+  const size = await Deno.stat(path).then((info) => info.size, () => undefined);
+  return size === undefined ? [] : [{ name: COVER_NAME, path, size }];
+}
+
+const COVER_NAME = "cover.jpg";
 
 /** `#EXTM3U` with `#EXTINF:<seconds>,<artist - title>` and where each file is. */
 function playlistText(files: ListedFile[], location: (file: ListedFile) => string): string {

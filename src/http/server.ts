@@ -43,6 +43,8 @@ export interface HttpHandlerDeps {
   signer: LinkSigner;
   /** Root of job outputs: files live in `<downloadsDir>/<jobId>/<name>`. */
   downloadsDir: string;
+  /** The cover embedded in a job's song (`cover.jpg`), for its zip; absent: zips have none. */
+  coverOf?: (jobDir: string, fileName: string) => Promise<string | undefined>;
   health: HealthChecks;
   metrics: Pick<Metrics, "httpRequests" | "render" | "contentType">;
   webhook?: WebhookRoute;
@@ -180,6 +182,7 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
       fileName: target.fileName,
       expiresAt: Number(exp),
       signer: deps.signer,
+      coverOf: deps.coverOf,
     });
   }
 
