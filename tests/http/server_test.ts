@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { HealthChecks, Readiness } from "../../src/http/health.ts";
 import { createHttpHandler, parseListenAddress, startHttpServer } from "../../src/http/server.ts";
-import { fileLinkPath, LinkSigner } from "../../src/http/signing.ts";
+import { bundleLinkPath, fileLinkPath, LinkSigner } from "../../src/http/signing.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
 import { VERSION } from "../../src/version.ts";
 import { parsePrometheusText, sampleValue } from "../metrics/_prom_text.ts";
@@ -80,6 +80,7 @@ async function testServer(options: { drainMs?: number } = {}) {
     /** A link to `name` in `job`, valid for an hour unless `exp` says otherwise. */
     link: (name: string, job = JOB, exp = Math.floor(Date.now() / 1000) + 3600) =>
       signer.sign(fileLinkPath(job, name), exp),
+    signer,
     /** Signs a raw (possibly malicious) path as if the secret had leaked. */
     signRaw: (path: string) => signer.sign(path, Math.floor(Date.now() / 1000) + 3600),
     async [Symbol.asyncDispose]() {
@@ -174,6 +175,22 @@ Deno.test("an expired link is answered with 410 link expired", async () => {
 
   assert.equal(response.status, 410);
   assert.equal(await response.text(), "link expired\n");
+});
+
+Deno.test("an expired zip or playlist link is answered with 410 link expired, a tampered one 403", async () => {
+  await using t = await testServer();
+  const past = Math.floor(Date.now() / 1000) - 1;
+  for (const kind of ["zip", "m3u8"] as const) {
+    const path = bundleLinkPath(JOB, "Album", kind);
+    const expired = await fetch(t.base + await t.signer.sign(path, past));
+    assert.equal(expired.status, 410, kind);
+    assert.equal(await expired.text(), "link expired\n");
+    const good = new URL(t.base + await t.signer.sign(path, past + 3600));
+    good.searchParams.set("exp", String(past + 7200));
+    const tampered = await fetch(good);
+    assert.equal(tampered.status, 403, kind);
+    assert.equal(await tampered.text(), "link invalid\n");
+  }
 });
 
 Deno.test("a link with a bad or missing signature is answered with 403 link invalid", async () => {
