@@ -1,8 +1,8 @@
 /**
  * Queue costs against queue length: for Q queued jobs (written straight into a KV file, from
  * Q/10 users), the time of one submit, one claim, the queue position of the last job, one
- * `/status` of it, and of announcing every queued job's position after a start (one queue scan
- * plus reading the jobs, what the worker does). Prints a row per Q.
+ * `/status` of it, and of announcing positions after a start (the head of the queue and a
+ * window further back, with their jobs read: what the worker does). Prints a row per Q.
  *
  * ```sh
  * scripts/deno run -A scripts/bench/queue.ts [--sizes 100,1000,10000,50000]
@@ -15,7 +15,8 @@ import { configSchema } from "../../src/config/schema.ts";
 import { KvJobService } from "../../src/jobs/kv_service.ts";
 import { newJobId } from "../../src/jobs/ids.ts";
 import { type Job, jobSchema } from "../../src/jobs/model.ts";
-import { claimNext, queuePosition, queuePositions } from "../../src/jobs/queue.ts";
+import { claimNext, positionsToAnnounce, queuePosition } from "../../src/jobs/queue.ts";
+import { countQueueEntry } from "../../src/jobs/queue_count.ts";
 import { jobTimings, readJobs } from "../../src/jobs/store.ts";
 import { activeKey, jobByUserKey, jobKey, queueKey } from "../../src/kv/keys.ts";
 
@@ -34,12 +35,12 @@ function album(n: number) {
   return { kind: "album" as const, id, url: `https://open.spotify.com/album/${id}` };
 }
 
-/** Writes `count` queued jobs, 100 per atomic operation. */
+/** Writes `count` queued jobs, 10 per atomic operation (each with its counts: KV allows 1000 mutations). */
 async function fill(kv: Deno.Kv, count: number, t0: number): Promise<Job[]> {
   const jobs: Job[] = [];
-  for (let i = 0; i < count; i += 100) {
+  for (let i = 0; i < count; i += 10) {
     const op = kv.atomic();
-    for (let j = i; j < Math.min(count, i + 100); j++) {
+    for (let j = i; j < Math.min(count, i + 10); j++) {
       const userId = 1 + (j % Math.max(1, Math.floor(count / 10)));
       const job = jobSchema.parse({
         id: newJobId(),
@@ -55,6 +56,7 @@ async function fill(kv: Deno.Kv, count: number, t0: number): Promise<Job[]> {
       op.set(jobKey(job.id), job).set(queueKey(job.createdAt, job.id), job.id)
         .set(activeKey(userId, job.id), job.id)
         .set(jobByUserKey(userId, job.createdAt, job.id), job.id);
+      countQueueEntry(op, job.createdAt, 1);
       jobs.push(job);
     }
     await op.commit();
@@ -83,12 +85,15 @@ for (const q of sizes) {
     const claim = await timed(() =>
       claimNext(kv, { owner: "bench", now: Date.now(), leaseMs: 60_000, maxConcurrent: 1_000_000 })
     );
-    const position = await timed(() => queuePosition(kv, last?.id ?? ""));
+    const position = await timed(() => queuePosition(kv, last?.id ?? "", last?.createdAt ?? 0));
     const status = await timed(() =>
       service.status({ userId: last?.userId ?? 1, isAdmin: false }, last?.id ?? "")
     );
     const announce = await timed(async () => {
-      const positions = await queuePositions(kv);
+      // A window half way down the queue, as the worker's turn-taking reaches it.
+      const middle = jobs[q >> 1];
+      const after = middle && queueKey(middle.createdAt, middle.id);
+      const { positions } = await positionsToAnnounce(kv, after);
       await readJobs(kv, [...positions.keys()]);
     });
     const cell = (ms: number, width: number) => ms.toFixed(1).padStart(width);

@@ -13,6 +13,7 @@ import { installHandlers } from "../bot/bot.ts";
 import { downloaderFromConfig, resolveExecutable } from "../downloader/mod.ts";
 import { envPath } from "../downloader/command.ts";
 import { Covers } from "../downloader/cover.ts";
+import { ensureQueueCount } from "../jobs/queue_count.ts";
 import { findFfmpeg } from "../downloader/spotdl_check.ts";
 import { KvOutbox } from "../jobs/outbox.ts";
 import { UserSettings } from "../jobs/user_settings.ts";
@@ -123,6 +124,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       kv.close();
       throw error;
     });
+  // A store from before the queue's counting tree gets it once, before any job moves.
+  await ensureQueueCount(kv);
   const metrics = createMetrics();
   const log = (name: string) => logger.with({ logger_area: name });
   const signer = await LinkSigner.fromSecret(

@@ -13,11 +13,11 @@ import {
   OutOfSpaceError,
   ShuttingDownError,
 } from "../errors.ts";
-import { jobByUserPrefix, jobKey, jobRecentPrefix, queuePrefix } from "../kv/keys.ts";
-import { countKeys, type NewJobRequest, type SubmitOptions, trySubmit } from "./submit.ts";
+import { jobByUserPrefix, jobKey, jobRecentPrefix } from "../kv/keys.ts";
+import { type NewJobRequest, type SubmitOptions, trySubmit } from "./submit.ts";
 import { isJobId } from "./ids.ts";
-import { isFinal, type Job } from "./model.ts";
-import { liveLeases, queuePosition, queuePositions, spotifyPausedUntil } from "./queue.ts";
+import { isFinal, type Job, queueOrder } from "./model.ts";
+import { liveLeases, queueDepth, queuePosition, spotifyPausedUntil } from "./queue.ts";
 import { CANCELLED_ERROR } from "./errors.ts";
 import type {
   JobService,
@@ -185,10 +185,9 @@ export class KvJobService implements JobService {
       if (jobs.length >= max) break;
     }
     if (jobs.length < max) await flush();
-    const positions = jobs.some((j) => j.state === "queued")
-      ? await queuePositions(this.#kv)
-      : new Map<string, number>();
-    return jobs.map((job) => ({ job, position: positions.get(job.id) }));
+    const listed = [];
+    for (const job of jobs) listed.push({ job, position: await this.#positionOf(job) });
+    return listed;
   }
 
   /**
@@ -256,8 +255,9 @@ export class KvJobService implements JobService {
   }
 
   /** 1-based place of a queued job in the queue; undefined when it is not queued. */
-  positionOf(jobId: string): Promise<number | undefined> {
-    return queuePosition(this.#kv, jobId);
+  async positionOf(jobId: string): Promise<number | undefined> {
+    const entry = await readJob(this.#kv, jobId);
+    return entry === null ? undefined : await this.#positionOf(entry.job);
   }
 
   /** When Spotify's pause of every job ends (epoch ms); undefined when none is on. */
@@ -267,7 +267,7 @@ export class KvJobService implements JobService {
 
   /** Queued jobs across all instances (for metrics and readiness). */
   queueDepth(): Promise<number> {
-    return countKeys(this.#kv, queuePrefix());
+    return queueDepth(this.#kv);
   }
 
   /** Running jobs across all instances: live leases. */
@@ -283,7 +283,9 @@ export class KvJobService implements JobService {
   }
 
   async #positionOf(job: Job): Promise<number | undefined> {
-    return job.state === "queued" ? await queuePosition(this.#kv, job.id) : undefined;
+    return job.state === "queued"
+      ? await queuePosition(this.#kv, job.id, queueOrder(job))
+      : undefined;
   }
 
   #canSee(requester: Requester, job: Job, now: number): boolean {

@@ -26,52 +26,99 @@ import { type Job, queueOrder } from "./model.ts";
 import { initialProgress } from "./progress.ts";
 import { type JobEntry, type Lease, parseJobIdValue, parseLease, readJob } from "./store.ts";
 import { retryCas } from "../kv/cas.ts";
+import { countQueueEntry, queuedBefore, queuedCount } from "./queue_count.ts";
 
 /** One queue entry. */
 export interface QueueEntry {
   jobId: string;
+  /** Its place in the order (the key's `queueAt`). */
+  queueAt: number;
   key: Deno.KvKey;
   versionstamp: string;
 }
 
-/** Lists the queue, oldest first; `limit` entries at most. */
-export async function listQueue(kv: Deno.Kv, limit?: number): Promise<QueueEntry[]> {
+/**
+ * Lists the queue in the order jobs start, from its head or from just after `after` (a queue
+ * entry's key); `limit` entries at most.
+ */
+export async function listQueue(
+  kv: Deno.Kv,
+  limit?: number,
+  after?: Deno.KvKey,
+): Promise<QueueEntry[]> {
   const out: QueueEntry[] = [];
-  for await (const entry of kv.list({ prefix: queuePrefix() }, { limit })) {
+  const selector = after === undefined
+    ? { prefix: queuePrefix() }
+    : { prefix: queuePrefix(), start: [...after, ""] };
+  for await (const entry of kv.list(selector, { limit })) {
     const jobId = parseJobIdValue(entry.value);
-    if (jobId === undefined) continue;
-    out.push({ jobId, key: entry.key, versionstamp: entry.versionstamp });
+    const queueAt = entry.key[2];
+    if (jobId === undefined || typeof queueAt !== "number") continue;
+    out.push({ jobId, queueAt, key: entry.key, versionstamp: entry.versionstamp });
   }
   return out;
 }
 
-/** Number of queued jobs, counting at most `limit`. */
-export async function queueDepth(kv: Deno.Kv, limit?: number): Promise<number> {
-  let n = 0;
-  for await (const _ of kv.list({ prefix: queuePrefix() }, { limit })) n++;
-  return n;
+/** Number of queued jobs (from the counting tree: no scan). */
+export function queueDepth(kv: Deno.Kv): Promise<number> {
+  return queuedCount(kv);
 }
 
-/** 1-based queue positions of every queued job. */
-export async function queuePositions(kv: Deno.Kv): Promise<Map<string, number>> {
-  const positions = new Map<string, number>();
-  let n = 0;
-  for await (const entry of kv.list({ prefix: queuePrefix() })) {
-    n++;
-    const jobId = parseJobIdValue(entry.value);
-    if (jobId !== undefined) positions.set(jobId, n);
+/**
+ * 1-based queue position of a job at `queueAt` (its `queueOrder`); undefined when it is not
+ * queued. The counting tree gives the jobs before its `queueAt`; jobs sharing it are listed.
+ */
+export async function queuePosition(
+  kv: Deno.Kv,
+  jobId: string,
+  queueAt: number,
+): Promise<number | undefined> {
+  let same = 0;
+  let found = false;
+  for await (const entry of kv.list({ prefix: [...queuePrefix(), queueAt] })) {
+    if (entry.key[3] === jobId) {
+      found = true;
+      break;
+    }
+    same++;
   }
-  return positions;
+  if (!found) return undefined;
+  return await queuedBefore(kv, queueAt) + same + 1;
 }
 
-/** 1-based queue position of one job; undefined when it is not queued. */
-export async function queuePosition(kv: Deno.Kv, jobId: string): Promise<number | undefined> {
-  let n = 0;
-  for await (const entry of kv.list({ prefix: queuePrefix() })) {
-    n++;
-    if (entry.value === jobId) return n;
+/** Queued jobs at the head of the queue whose new position is shown after every start. */
+const ANNOUNCE_HEAD = 20;
+/** Queued jobs further back whose position is shown after a start, taking turns. */
+const ANNOUNCE_WINDOW = 20;
+
+/**
+ * The queued jobs to show their new position after a start, and where the next window starts:
+ * the first {@linkcode ANNOUNCE_HEAD}, and the {@linkcode ANNOUNCE_WINDOW} after `after` (a queue
+ * key from the previous call; from just after the head when absent or past the end). A start
+ * costs the same at any queue length, and a position far back is brought up to date every so
+ * often: in between it can only be too high, never too low.
+ */
+export async function positionsToAnnounce(
+  kv: Deno.Kv,
+  after: Deno.KvKey | undefined,
+): Promise<{ positions: Map<string, number>; next?: Deno.KvKey }> {
+  const head = await listQueue(kv, ANNOUNCE_HEAD);
+  const positions = new Map(head.map((entry, i) => [entry.jobId, i + 1]));
+  const last = head.at(-1);
+  if (head.length < ANNOUNCE_HEAD || last === undefined) return { positions };
+  let window = await listQueue(kv, ANNOUNCE_WINDOW, after ?? last.key);
+  if (window.length === 0 && after !== undefined) {
+    window = await listQueue(kv, ANNOUNCE_WINDOW, last.key);
   }
-  return undefined;
+  const [first] = window;
+  const base = first && await queuePosition(kv, first.jobId, first.queueAt);
+  if (base !== undefined) {
+    window.forEach((entry, i) => {
+      if (!positions.has(entry.jobId)) positions.set(entry.jobId, base + i);
+    });
+  }
+  const next = window.length === ANNOUNCE_WINDOW ? window.at(-1)?.key : undefined;
+  return next === undefined ? { positions } : { positions, next };
 }
 
 /** Live leases (present and not expired by the clock). */
@@ -117,13 +164,13 @@ export function claimNext(kv: Deno.Kv, options: ClaimOptions): Promise<Claim | n
     const entry = await readJob(kv, head.jobId);
     if (entry === null || entry.job.state !== "queued") {
       // The queue entry outlived its job (expired or unreadable record): drop it.
-      await kv.atomic().check(head).delete(head.key).commit();
+      await countQueueEntry(kv.atomic().check(head).delete(head.key), head.queueAt, -1).commit();
       return undefined;
     }
     const claimed = startedJob(entry, now);
     const lease: Lease = { jobId: head.jobId, owner, expiresAt: now + leaseMs };
     const parsedCounter = claimCounterSchema.safeParse(counter.value);
-    const res = await kv.atomic()
+    const op = kv.atomic()
       .check(head)
       .check(counter)
       .check(entry)
@@ -131,8 +178,8 @@ export function claimNext(kv: Deno.Kv, options: ClaimOptions): Promise<Claim | n
       .set(jobKey(head.jobId), claimed)
       .delete(head.key)
       .set(runningKey(head.jobId), head.jobId)
-      .set(leaseKey(head.jobId), lease, { expireIn: leaseMs })
-      .commit();
+      .set(leaseKey(head.jobId), lease, { expireIn: leaseMs });
+    const res = await countQueueEntry(op, head.queueAt, -1).commit();
     return res.ok ? { job: claimed, leaseVersionstamp: res.versionstamp } : undefined;
   });
 }
@@ -203,13 +250,15 @@ export async function requeue(
     filesCompleteBefore: options.filesCompleteBefore ?? entry.job.filesCompleteBefore,
     progress: initialProgress(),
   };
-  const res = await kv.atomic()
+  const queueAt = queueOrder(job);
+  const op = kv.atomic()
     .check(entry)
     .check({ key: leaseKey(job.id), versionstamp: leaseVersionstamp })
+    .check({ key: queueKey(queueAt, job.id), versionstamp: null })
     .set(jobKey(job.id), job)
-    .set(queueKey(queueOrder(job), job.id), job.id)
+    .set(queueKey(queueAt, job.id), job.id)
     .delete(runningKey(job.id))
-    .delete(leaseKey(job.id))
-    .commit();
+    .delete(leaseKey(job.id));
+  const res = await countQueueEntry(op, queueAt, 1).commit();
   return res.ok ? job : undefined;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { countQueueEntry } from "./queue_count.ts";
 import {
   activeKey,
   jobByLinkKey,
@@ -168,14 +169,15 @@ export async function commitFinal(kv: Deno.Kv, write: FinalWrite): Promise<boole
   const job = entry.job;
   const linkKey = jobByLinkKey(job.userId, dedupeTarget(job.url, job.audio));
   const link = await kv.get(linkKey);
+  const queued = await kv.get(queueKey(queueOrder(job), job.id));
   const retention = jobWriteOptions(final, now, timings.retentionMs);
   const op = kv.atomic()
     .check(entry)
     .check(link)
+    .check(queued)
     .set(jobKey(job.id), final, retention)
     .set(jobByUserKey(job.userId, job.createdAt, job.id), job.id, retention)
     .set(jobRecentKey(job.createdAt, job.id), job.id, retention)
-    .delete(queueKey(queueOrder(job), job.id))
     .delete(runningKey(job.id))
     .delete(leaseKey(job.id))
     .delete(activeKey(job.userId, job.id));
@@ -184,6 +186,9 @@ export async function commitFinal(kv: Deno.Kv, write: FinalWrite): Promise<boole
     expiresAt: now + timings.leaseMs,
   });
   op.set(outboxKey(job.id), outbox.value, { expireIn: outbox.expireIn });
+  if (queued.versionstamp !== null) {
+    countQueueEntry(op.delete(queued.key), queueOrder(job), -1);
+  }
   if (final.state === "succeeded") {
     op.set(listCacheKey(dedupeTarget(job.url, job.audio)), job.id, retention);
   }

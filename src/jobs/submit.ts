@@ -15,6 +15,7 @@
  * @module
  */
 import { z } from "zod";
+import { countQueueEntry, queuedCount } from "./queue_count.ts";
 import type { Config } from "../config/schema.ts";
 import { ActiveJobLimitError, QueueFullError } from "../errors.ts";
 import {
@@ -25,7 +26,6 @@ import {
   jobKey,
   jobRecentKey,
   queueKey,
-  queuePrefix,
   userClockKey,
 } from "../kv/keys.ts";
 import type { SpotifyLink } from "../links/spotify.ts";
@@ -100,7 +100,7 @@ export async function trySubmit(
   }
   const active = await countKeys(kv, activePrefix(userId), jobs.max_active_per_user);
   if (active >= jobs.max_active_per_user) throw new ActiveJobLimitError(jobs.max_active_per_user);
-  if (await countKeys(kv, queuePrefix(), jobs.max_queue_length) >= jobs.max_queue_length) {
+  if (await queuedCount(kv) >= jobs.max_queue_length) {
     throw new QueueFullError(jobs.max_queue_length);
   }
   const clock = queueClockSchema.safeParse(clockEntry.value);
@@ -137,11 +137,13 @@ export async function trySubmit(
       expireIn: 30 * 86_400_000,
     })
     .set(jobKey(job.id), job)
+    .check({ key: queueKey(queueAt, job.id), versionstamp: null })
     .set(queueKey(queueAt, job.id), job.id)
     .set(activeKey(userId, job.id), job.id)
     .set(jobByUserKey(userId, createdAt, job.id), job.id)
     .set(jobRecentKey(createdAt, job.id), job.id)
     .set(linkKey, job.id);
+  countQueueEntry(op, queueAt, 1);
   options.alsoWrite?.(op, job.id, now);
   const res = await op.commit();
   if (!res.ok) return undefined;

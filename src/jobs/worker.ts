@@ -13,7 +13,7 @@ import { removeJobFiles } from "./files.ts";
 import { jobSchema } from "./model.ts";
 import type { Job } from "./model.ts";
 import { guardedObserver } from "./observer.ts";
-import { claimNext, queueDepth, queuePositions, spotifyPausedUntil } from "./queue.ts";
+import { claimNext, positionsToAnnounce, queueDepth, spotifyPausedUntil } from "./queue.ts";
 import { killAbandonedDownloads, recoverInterrupted, sweepOutputs } from "./recovery.ts";
 import { JobRun, type RunDeps } from "./run.ts";
 import type { JobObserver, LocalJobRunner } from "./service.ts";
@@ -48,6 +48,8 @@ const ANNOUNCE_BATCH = 10;
 
 /** Runs queued jobs. One per bot instance. */
 export class JobWorker implements LocalJobRunner {
+  /** Where the next announcement further back in the queue starts (see #announceQueue). */
+  #announceAfter: Deno.KvKey | undefined;
   /** This instance's id, as written in its leases. */
   readonly instanceId: string;
   readonly #deps: JobWorkerDeps;
@@ -238,17 +240,17 @@ export class JobWorker implements LocalJobRunner {
   }
 
   /**
-   * Jobs left the queue, so everyone behind them moved up: hand each queued job with a status
-   * message to the observer, which shows the new position (and skips unchanged texts).
+   * Jobs left the queue, so everyone behind them moved up: hand queued jobs with a status message
+   * to the observer, which shows the new position (and skips unchanged texts): the head of the
+   * queue and, in turn, a window further back (`positionsToAnnounce`).
    */
   async #announceQueue(): Promise<void> {
-    // One look at the queue for every position; the edits need none of their own.
-    const positions = await queuePositions(this.#deps.kv);
+    const kv = this.#deps.kv;
+    const { positions, next } = await positionsToAnnounce(kv, this.#announceAfter);
+    this.#announceAfter = next;
     const ids = [...positions.keys()];
     for (let i = 0; i < ids.length; i += ANNOUNCE_BATCH) {
-      const entries = await this.#deps.kv.getMany(
-        ids.slice(i, i + ANNOUNCE_BATCH).map((id) => jobKey(id)),
-      );
+      const entries = await kv.getMany(ids.slice(i, i + ANNOUNCE_BATCH).map((id) => jobKey(id)));
       for (const entry of entries) {
         const job = jobSchema.safeParse(entry.value);
         if (job.success && job.data.state === "queued" && job.data.statusMessageId !== undefined) {

@@ -12,6 +12,7 @@
  * | `["dlbot", "job_by_user", <userId>, <createdAt>, <jobId>]` | job id: one user's jobs in creation order |
  * | `["dlbot", "job_recent", <createdAt>, <jobId>]` | job id: everybody's jobs in creation order (admins) |
  * | `["dlbot", "queue", <queueAt>, <jobId>]` | job id: queued jobs in the order they start (users take turns, `src/jobs/submit.ts`) |
+ * | `["dlbot", "queue_count", <node>]` | KvU64: the queue's counting tree (positions and depth without a scan, `src/jobs/queue_count.ts`) |
  * | `["dlbot", "active", <userId>, <jobId>]` | job id: one user's queued or running jobs |
  * | `["dlbot", "running", <jobId>]` | job id: jobs in state running (checked by recovery) |
  * | `["dlbot", "lease", <jobId>]` | `{ jobId, owner, expiresAt }`: a worker's expiring claim on a running job |
@@ -76,6 +77,24 @@ export function jobRecentPrefix(): Deno.KvKey {
 /** A queued job's place in the queue. */
 export function queueKey(queueAt: number, jobId: string): Deno.KvKey {
   return [PREFIX, "queue", queueAt, jobId];
+}
+
+/**
+ * One node of the queue's counting tree (`src/jobs/queue_count.ts`): how many queue entries fall
+ * in a range of `queueAt` values (a `Deno.KvU64`).
+ */
+export function queueCountKey(node: number): Deno.KvKey {
+  return [PREFIX, "queue_count", node];
+}
+
+/** Prefix of the queue's counting tree. */
+export function queueCountPrefix(): Deno.KvKey {
+  return [PREFIX, "queue_count"];
+}
+
+/** Set once the queue's counting tree counts every queue entry (built from the queue once). */
+export function queueCountBuiltKey(): Deno.KvKey {
+  return [PREFIX, "meta", "queue_count_built"];
 }
 
 /** Prefix of the queue; listing it yields the order jobs start in. */

@@ -7,7 +7,8 @@ import {
   ShuttingDownError,
 } from "../../src/errors.ts";
 import { albumLink, type Harness, withHarness } from "./_helpers.ts";
-import { claimNext } from "../../src/jobs/queue.ts";
+import { type Claim, claimNext, requeue } from "../../src/jobs/queue.ts";
+import { readJob } from "../../src/jobs/store.ts";
 import { ALICE_REQUESTER as ALICE } from "../_fixtures.ts";
 
 const BOB = { userId: 202, isAdmin: false };
@@ -238,13 +239,14 @@ Deno.test("users take turns: a job asked for after another user's twenty starts 
   });
 });
 
-Deno.test("positions always equal the order jobs start in, after random submits, cancels and starts", async () => {
+Deno.test("positions and depth always equal the order jobs start in, after random submits, cancels, starts and requeues", async () => {
   await withHarness({ jobs: { max_active_per_user: 100, max_queue_length: 1000 } }, async (h) => {
     let n = 0;
     let seed = 7;
     const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const queued: string[] = [];
-    for (let step = 0; step < 120; step++) {
+    const running: Claim[] = [];
+    for (let step = 0; step < 160; step++) {
       const r = rand();
       if (r < 0.6) {
         queued.push((await submitAs(h, 300 + Math.floor(rand() * 5), ++n)).job.id);
@@ -252,15 +254,26 @@ Deno.test("positions always equal the order jobs start in, after random submits,
         const id = queued.splice(Math.floor(rand() * queued.length), 1)[0]!;
         const job = (await h.service.status({ userId: 1, isAdmin: true }, id)).job;
         await h.service.cancel({ userId: job.userId, isAdmin: false }, id);
-      } else {
+      } else if (r < 0.9 || running.length === 0) {
         const claimed = await claimNext(h.kv, {
           owner: "t",
           now: Date.now(),
           leaseMs: 60_000,
           maxConcurrent: 1000,
         });
-        if (claimed) queued.splice(queued.indexOf(claimed.job.id), 1);
+        if (claimed) {
+          queued.splice(queued.indexOf(claimed.job.id), 1);
+          running.push(claimed);
+        }
+      } else {
+        // Stopped by a shutdown: back in the queue, in its old place.
+        const claim = running.splice(Math.floor(rand() * running.length), 1)[0]!;
+        const entry = await readJob(h.kv, claim.job.id);
+        assert(entry !== null);
+        assert(await requeue(h.kv, entry, claim.leaseVersionstamp, Date.now()) !== undefined);
+        queued.push(claim.job.id);
       }
+      assertEquals(await h.service.queueDepth(), queued.length, `depth after step ${step}`);
     }
     // Brute force: start everything and compare with the positions shown before.
     const shown = new Map<string, number>();
