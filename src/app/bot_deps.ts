@@ -26,6 +26,8 @@ export interface BotDepsOptions {
   statusMessages: BotDeps["statusMessages"];
   fileLinks: BotDeps["fileLinks"];
   adminReport: BotDeps["adminReport"];
+  /** Calls waiting in the outgoing throttle. */
+  outgoingWaiting: () => number;
 }
 
 /** Builds the handlers' {@linkcode BotDeps}. */
@@ -74,6 +76,7 @@ export function botDeps(options: BotDepsOptions): BotDeps {
     logger: options.logger,
     fileLinks: options.fileLinks,
     adminReport: options.adminReport,
+    busy: { waiting: options.outgoingWaiting, backlog: limits.busy_backlog },
     now,
   };
 }

@@ -14,6 +14,7 @@ import { downloaderFromConfig, resolveExecutable } from "../downloader/mod.ts";
 import { envPath } from "../downloader/command.ts";
 import { Covers } from "../downloader/cover.ts";
 import { ensureQueueCount } from "../jobs/queue_count.ts";
+import { KvOutgoingBudget } from "../ratelimit/outgoing_budget.ts";
 import { findFfmpeg } from "../downloader/spotdl_check.ts";
 import { KvOutbox } from "../jobs/outbox.ts";
 import { UserSettings } from "../jobs/user_settings.ts";
@@ -24,8 +25,6 @@ import { wireJobs } from "./wire_jobs.ts";
 import { createMetrics, type Metrics } from "../metrics/metrics.ts";
 import { LinkSigner, loadOrCreateSigningSecret } from "../http/signing.ts";
 import { fileLinksFor } from "../http/file_links.ts";
-import { createHealthChecks } from "../http/health.ts";
-import { createHttpHandler, startHttpServer } from "../http/server.ts";
 import { urlHost } from "../runtime/host.ts";
 import { type AppPaths, ensureDirectories, isRemoteOrMemory, resolvePaths } from "./paths.ts";
 import { takeInstanceLock } from "./instance_lock.ts";
@@ -40,6 +39,7 @@ import { listening, openKvStore, StartupError } from "./startup_error.ts";
 import { errorText } from "../runtime/error_text.ts";
 import { LinkReader } from "../links/reader.ts";
 import { type ChatPace, createTelegramClient, goLive, webhookRoute } from "./telegram.ts";
+import { serveHttp } from "./serve_http.ts";
 
 /**
  * What this process does: `all` takes updates and runs downloads; `bot` takes updates only;
@@ -140,6 +140,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger: log("telegram"),
     now,
     chatPace: options.chatPace,
+    // Processes sharing a store (bot and workers, or instances on a denokv server) also share
+    // Telegram's limits; a lone process keeps them by itself.
+    sharedBudget: role !== "all" || /^https?:/.test(paths.kvPath)
+      ? new KvOutgoingBudget(kv, {
+        privateChatIntervalMs: options.chatPace?.privateMs,
+        groupChatIntervalMs: options.chatPace?.groupMs,
+      })
+      : undefined,
   });
   const { bot } = telegram;
   const fileLinks = fileLinksFor({
@@ -235,6 +243,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       statusMessages: chatUpdater,
       fileLinks,
       adminReport: () => adminReport({ jobs, metrics, dataDir: paths.dataDir, now, disk }),
+      outgoingWaiting: telegram.outgoingWaiting,
     }),
   );
 
@@ -304,47 +313,4 @@ export async function createApp(options: AppOptions): Promise<App> {
       return stopping;
     },
   };
-}
-
-/** What {@linkcode serveHttp} serves. */
-interface HttpWiring {
-  kv: Deno.Kv;
-  config: Config;
-  signer: LinkSigner;
-  downloadsDir: string;
-  covers: Covers;
-  metrics: Metrics;
-  webhook: ReturnType<typeof webhookRoute>;
-  lastTelegramSuccessAt: () => number | undefined;
-  downloader: Downloader;
-  diskCheck: () => Promise<{ ok: boolean; message?: string }>;
-  now: () => number;
-  logger: AppLogger;
-}
-
-/** Starts the HTTP server: file links, health, metrics and the webhook. */
-function serveHttp(w: HttpWiring) {
-  return startHttpServer({
-    listen: w.config.http.listen,
-    handler: createHttpHandler({
-      signer: w.signer,
-      downloadsDir: w.downloadsDir,
-      coverOf: (dir, name) => w.covers.cover(dir, name),
-      health: createHealthChecks({
-        kv: w.kv,
-        telegram: { lastSuccessAt: w.lastTelegramSuccessAt },
-        downloaderCheck: async () => {
-          const check = await w.downloader.check();
-          return check.ok
-            ? { ok: true }
-            : { ok: false, message: `${check.message}; ${check.hint}` };
-        },
-        diskCheck: w.diskCheck,
-        now: w.now,
-      }),
-      metrics: w.metrics,
-      webhook: w.webhook,
-      logger: w.logger,
-    }),
-  });
 }

@@ -16,6 +16,7 @@ import type { WebhookRoute } from "../http/server.ts";
 import { connectToTelegram, FatalError, isTokenRejected } from "./connect.ts";
 import { OutageTracker } from "./outage.ts";
 import { COMMANDS } from "../bot/texts.ts";
+import type { SharedOutgoingBudget } from "../ratelimit/outgoing_budget.ts";
 
 /** Spacing of calls to one chat, in milliseconds. */
 export interface ChatPace {
@@ -32,6 +33,8 @@ export interface TelegramClient {
   markSuccess(): void;
   /** Outages as they start and end. */
   outages: OutageTracker;
+  /** Calls waiting in the outgoing throttle: the bot's backlog toward Telegram. */
+  outgoingWaiting(): number;
 }
 
 /** What {@linkcode createTelegramClient} needs. */
@@ -42,6 +45,8 @@ export interface TelegramClientOptions {
   logger: AppLogger;
   now: () => number;
   chatPace?: ChatPace;
+  /** Telegram's limits shared with the other processes on the store, if any. */
+  sharedBudget?: SharedOutgoingBudget;
 }
 
 /** Creates the bot with its outgoing behaviour installed. */
@@ -50,11 +55,14 @@ export function createTelegramClient(options: TelegramClientOptions): TelegramCl
   let lastSuccess: number | undefined;
   const outages = new OutageTracker({ logger: options.logger, metrics, now });
   const bot = createBot(options.token, { client: { apiRoot: options.config.telegram.api_root } });
-  installApiBehaviour(bot.api, {
+  const { outgoingWaiting } = installApiBehaviour(bot.api, {
     logger: options.logger,
-    throttleOptions: options.chatPace && {
-      privateChatIntervalMs: options.chatPace.privateMs,
-      groupChatIntervalMs: options.chatPace.groupMs,
+    throttleOptions: {
+      ...(options.chatPace && {
+        privateChatIntervalMs: options.chatPace.privateMs,
+        groupChatIntervalMs: options.chatPace.groupMs,
+      }),
+      ...(options.sharedBudget && { shared: options.sharedBudget }),
     },
     monitor: {
       success() {
@@ -71,6 +79,7 @@ export function createTelegramClient(options: TelegramClientOptions): TelegramCl
   const client: TelegramClient = {
     bot,
     outages,
+    outgoingWaiting,
     lastSuccessAt: () => lastSuccess,
     markSuccess() {
       lastSuccess = now();

@@ -18,7 +18,7 @@
 import { type Api, GrammyError, HttpError, type Transformer } from "grammy";
 import { autoRetry } from "@grammyjs/auto-retry";
 import type { AppLogger } from "../log/logger.ts";
-import { type SendThrottleOptions, sendThrottleTransformer } from "./throttle.ts";
+import { createSendThrottle, type SendThrottleOptions } from "./throttle.ts";
 import { sleep } from "../runtime/sleep.ts";
 import { errorText } from "../runtime/error_text.ts";
 
@@ -79,12 +79,21 @@ export function textDefaultsTransformer(): Transformer {
   };
 }
 
-/** Installs text defaults, monitoring, the outgoing throttle and auto-retry on a bot's API. */
-export function installApiBehaviour(api: Api, options: ApiBehaviourOptions): void {
+/**
+ * Installs text defaults, monitoring, the outgoing throttle and auto-retry on a bot's API;
+ * returns how many calls wait in the throttle (always 0 without one).
+ */
+export function installApiBehaviour(
+  api: Api,
+  options: ApiBehaviourOptions,
+): { outgoingWaiting(): number } {
   api.config.use(textDefaultsTransformer());
   api.config.use(monitorTransformer(options.monitor));
+  let outgoingWaiting = () => 0;
   if (options.throttle ?? true) {
-    api.config.use(sendThrottleTransformer(options.throttleOptions));
+    const throttle = createSendThrottle(options.throttleOptions);
+    api.config.use(throttle.transformer);
+    outgoingWaiting = throttle.waiting;
   }
   const floodRetry = autoRetry({
     maxRetryAttempts: 6,
@@ -104,6 +113,7 @@ export function installApiBehaviour(api: Api, options: ApiBehaviourOptions): voi
       signal,
     )
   );
+  return { outgoingWaiting };
 }
 
 /** Options for {@linkcode networkRetryTransformer}. */

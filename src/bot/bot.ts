@@ -1,8 +1,8 @@
 /**
  * The bot factory: middleware order and features. Services come in through {@linkcode BotDeps}.
  *
- * Order: logging context → whitelist → command rate limit → per-chat sequencing (for the runner)
- * → features → fallback, all inside one error boundary. Refusals and rate-limit denials come
+ * Order: logging context → whitelist → command rate limit → busy guard (under overload) →
+ * per-chat sequencing (for the runner) → features → fallback, all inside one error boundary. Refusals and rate-limit denials come
  * before the per-chat queue, so a spammer's dropped messages never wait in it (and never hold one
  * of the runner's concurrent slots while earlier replies to that chat are throttled); the one
  * "slow down" reply still queues, so it arrives after the answers to earlier commands.
@@ -12,7 +12,7 @@
 import { Bot, type BotConfig } from "grammy";
 import { sequentialize } from "@grammyjs/runner";
 import type { BotContext, BotDeps } from "./context.ts";
-import { commandRateLimit, logContext, wellFormed, whitelist } from "./middleware.ts";
+import { busyGuard, commandRateLimit, logContext, wellFormed, whitelist } from "./middleware.ts";
 import { helpFeature } from "./features/help.ts";
 import { downloadFeature } from "./features/download.ts";
 import { statusFeature } from "./features/status.ts";
@@ -47,6 +47,7 @@ export function installHandlers(bot: Bot<BotContext>, deps: BotDeps): void {
   })
     .use(whitelist(deps))
     .use(commandRateLimit(deps, { decide: sequentialize(chatKey), reply: inChatOrder }))
+    .use(busyGuard(deps))
     .use(inChatOrder)
     .use(helpFeature(deps))
     .use(downloadFeature(deps))

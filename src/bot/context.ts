@@ -88,4 +88,11 @@ export interface BotDeps {
   now(): number;
   /** The `/admin` report (Telegram HTML). */
   adminReport(): Promise<string>;
+  /** The bot's backlog toward Telegram, and above how much new commands get "busy". */
+  busy: {
+    /** Calls waiting in the outgoing throttle. */
+    waiting(): number;
+    /** `rate_limit.busy_backlog`; 0: never busy. */
+    backlog: number;
+  };
 }

@@ -9,6 +9,7 @@ import type { BotContext, BotDeps } from "./context.ts";
 import { refusalText } from "./texts.ts";
 import { OutgoingDroppedError, withPriority } from "../chat/priority.ts";
 import { formatSeconds } from "../runtime/duration.ts";
+import { errorText } from "../runtime/error_text.ts";
 
 /** The command an update carries ("/status abc" → "status"), or its kind for other updates. */
 export function commandOf(ctx: BotContext): string {
@@ -98,6 +99,43 @@ export function whitelist(deps: Pick<BotDeps, "access" | "limits" | "metrics">):
         ctx.log.debug("refusal not sent: the bot is busy");
       }
     }
+  };
+}
+
+/** What a busy user hears; once a minute at most. */
+export const BUSY_TEXT =
+  "I'm very busy right now and could not take that: please try again in a minute.";
+
+/** How long a user who heard {@linkcode BUSY_TEXT} is not told again. */
+const BUSY_QUIET_MS = 60_000;
+
+/**
+ * Under overload, does not run new commands: while `rate_limit.busy_backlog` messages wait to go
+ * out, a message is answered "busy" (once a minute per user, without waiting for the answer to
+ * leave) and counted, so the handlers never hold the intake and updates keep being read. Button
+ * presses still go through (their spinner is answered at once, outside the backlog).
+ */
+export function busyGuard(deps: Pick<BotDeps, "busy" | "metrics" | "now">): MiddlewareFn<
+  BotContext
+> {
+  const told = new Map<number, number>();
+  return async (ctx, next) => {
+    const { backlog, waiting } = deps.busy;
+    const userId = ctx.from?.id;
+    if (backlog === 0 || ctx.callbackQuery || userId === undefined || waiting() < backlog) {
+      return await next();
+    }
+    deps.metrics.rejected("busy");
+    const now = deps.now();
+    if ((told.get(userId) ?? 0) > now || ctx.chat === undefined) return;
+    if (told.size > 10_000) {
+      for (const [user, until] of told) if (until <= now) told.delete(user);
+    }
+    told.set(userId, now + BUSY_QUIET_MS);
+    ctx.log.info("busy: command not taken", { waiting: waiting() });
+    ctx.reply(BUSY_TEXT).catch((error) => {
+      ctx.log.warn("could not tell a user the bot is busy", { error: errorText(error) });
+    });
   };
 }
 

@@ -41,6 +41,7 @@ export const KEY_HINTS: Readonly<Record<string, string>> = {
   "downloader.timeout_minutes": "minutes before a download is stopped, e.g. 60",
   "downloader.kill_grace_seconds": "seconds between SIGTERM and SIGKILL, 0-300",
   "downloader.env": 'a table of strings, e.g. [downloader.env] then SPOTDL_CACHE = "/tmp/cache"',
+  "rate_limit.busy_backlog": "messages waiting to go out before commands get 'busy'; 0 disables",
   "downloader.share_songs": "true or false: re-use songs earlier downloads have",
   "jobs.max_concurrent": "a whole number from 1 to 64",
   "jobs.max_active_per_user": "a whole number from 1 to 1000",

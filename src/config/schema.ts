@@ -190,6 +190,12 @@ const rateLimitSchema = z.strictObject({
   downloads_per_hour: z.number().positive().default(30),
   /** Refusals one outsider gets per day (each shows their id); everything else is ignored. */
   outsider_refusals_per_day: z.number().int().min(1).max(100).default(1),
+  /**
+   * With this many messages waiting to go out (30 leave a second: 150 is 5 s), a new command is not run:
+   * its user hears "busy, try again in a minute" (once a minute), and updates keep being read.
+   * 0 turns it off.
+   */
+  busy_backlog: z.number().int().min(0).max(100_000).default(150),
 });
 
 const linksSchema = z.strictObject({

@@ -17,6 +17,7 @@
  * @module
  */
 import { queueCountBuiltKey, queueCountKey, queueCountPrefix, queuePrefix } from "../kv/keys.ts";
+import { retryCas } from "../kv/cas.ts";
 
 /** Indexes 1…DOMAIN: `queueAt` (epoch milliseconds, plus turns) + 1, until the year 3084. */
 const DOMAIN = 2 ** 45;
@@ -105,10 +106,17 @@ export async function ensureQueueCount(kv: Deno.Kv): Promise<void> {
       void op.set(queueCountKey(node), new Deno.KvU64(n))
     ),
   ];
+  // Processes starting together on one file may find it locked for a moment: retried.
   for (let i = 0; i < writes.length; i += BUILD_BATCH) {
-    const op = kv.atomic();
-    for (const write of writes.slice(i, i + BUILD_BATCH)) write(op);
-    await op.commit();
+    await retryCas("building the queue's counts", async () => {
+      const op = kv.atomic();
+      for (const write of writes.slice(i, i + BUILD_BATCH)) write(op);
+      return (await op.commit()).ok || undefined;
+    });
   }
-  await kv.atomic().check(built).set(queueCountBuiltKey(), true).commit();
+  // Another process may have built it meanwhile: the same counts, so either is right.
+  await retryCas("building the queue's counts", async () => {
+    await kv.atomic().check(built).set(queueCountBuiltKey(), true).commit();
+    return true;
+  });
 }

@@ -5,11 +5,7 @@
  *
  * @module
  */
-import type { Config } from "../config/schema.ts";
 import type { DownloaderEvent } from "../downloader/events.ts";
-import type { Downloader } from "../downloader/types.ts";
-import type { Log } from "../log/logger.ts";
-import type { JobMetricsSink } from "../metrics/metrics.ts";
 import { errorText } from "../runtime/error_text.ts";
 import {
   CANCELLED_ERROR,
@@ -23,13 +19,13 @@ import { jobOutputDir, removeJobFiles } from "./files.ts";
 import { keepCompleteSongs } from "../downloader/output_files.ts";
 import { prepareRunDirectory } from "./run_directory.ts";
 import { downloadSharingSongs } from "./shared_download.ts";
-import type { TrackCache } from "./track_cache.ts";
 import { requeueStopped, stillLeased, storeFinal } from "./finish.ts";
-import type { Job, JobFile, JobProgress, JobResult } from "./model.ts";
+import type { Job, JobProgress, JobResult } from "./model.ts";
 import { applyEvent, settleProgress } from "./progress.ts";
 import { type Claim, pauseForSpotify } from "./queue.ts";
-import type { JobObserver } from "./service.ts";
-import type { JobTimings } from "./store.ts";
+import type { RunDeps } from "./run_deps.ts";
+
+export type { InspectedOutput, RunDeps, ServerProblems } from "./run_deps.ts";
 import { RunRecord } from "./run_record.ts";
 import {
   type RunFacts,
@@ -38,46 +34,6 @@ import {
   type Verdict,
   verdictOf,
 } from "./verdict.ts";
-
-/** What a job's output directory holds, as measured after a successful run. */
-export interface InspectedOutput {
-  files: JobFile[];
-  totalBytes: number;
-  totalDurationSeconds?: number;
-}
-
-/** Where the server's own problems go (the app tells the admins). */
-export interface ServerProblems {
-  /** A job failed for a reason of the server (see `isServerFailure`). */
-  jobFailed(job: Job): void;
-  /** Spotify paused every job until then (epoch ms). */
-  spotifyPaused(until: number): void;
-}
-
-/** What a run needs; the worker passes its own dependencies through. */
-export interface RunDeps {
-  kv: Deno.Kv;
-  config: Config;
-  /** Retention, dedupe and lease windows (`jobTimings(config)`, computed once by the caller). */
-  timings: JobTimings;
-  downloader: Downloader;
-  /** Songs earlier jobs have, to re-use; absent when songs are not shared. */
-  trackCache?: TrackCache;
-  /** Told of every change; the worker guards it, so its calls never throw. */
-  observer: JobObserver;
-  /** Lists and measures the files in a finished job's directory. */
-  inspectOutput: (dir: string) => Promise<InspectedOutput>;
-  /** Each job writes into `<downloadsDir>/<jobId>`. */
-  downloadsDir: string;
-  logger: Log;
-  metrics?: JobMetricsSink;
-  problems?: ServerProblems;
-  now: () => number;
-  /** This instance's id, as written in leases. */
-  instanceId: string;
-  /** The run stopped downloading (it may still be telling the chat). */
-  onDownloadDone(): void;
-}
 
 /** One job running in this instance. */
 export class JobRun {

@@ -12,6 +12,7 @@
  * | `["dlbot", "job_by_user", <userId>, <createdAt>, <jobId>]` | job id: one user's jobs in creation order |
  * | `["dlbot", "job_recent", <createdAt>, <jobId>]` | job id: everybody's jobs in creation order (admins) |
  * | `["dlbot", "queue", <queueAt>, <jobId>]` | job id: queued jobs in the order they start (users take turns, `src/jobs/submit.ts`) |
+ * | `["dlbot", "outgoing", "bot" \| "chat", <chatId>?]` | epoch ms: the next outgoing call's earliest time, shared by every process (`src/ratelimit/outgoing_budget.ts`) |
  * | `["dlbot", "queue_count", <node>]` | KvU64: the queue's counting tree (positions and depth without a scan, `src/jobs/queue_count.ts`) |
  * | `["dlbot", "active", <userId>, <jobId>]` | job id: one user's queued or running jobs |
  * | `["dlbot", "running", <jobId>]` | job id: jobs in state running (checked by recovery) |
@@ -95,6 +96,16 @@ export function queueCountPrefix(): Deno.KvKey {
 /** Set once the queue's counting tree counts every queue entry (built from the queue once). */
 export function queueCountBuiltKey(): Deno.KvKey {
   return [PREFIX, "meta", "queue_count_built"];
+}
+
+/** When the next outgoing Bot API call of any process may leave (epoch ms; shared budget). */
+export function outgoingBotKey(): Deno.KvKey {
+  return [PREFIX, "outgoing", "bot"];
+}
+
+/** When the next outgoing call to one chat may leave, from any process (epoch ms). */
+export function outgoingChatKey(chatId: string): Deno.KvKey {
+  return [PREFIX, "outgoing", "chat", chatId];
 }
 
 /** Prefix of the queue; listing it yields the order jobs start in. */

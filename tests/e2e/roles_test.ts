@@ -1,12 +1,13 @@
 /**
  * Several processes on one store: a `dlbot run --role bot` takes the updates and two
  * `--role worker` processes run the downloads, all on one KV file, through the emulator. Every
- * job is told to its chat exactly once, and a worker killed with SIGKILL mid-download leaves its
- * job to the other.
+ * job is told to its chat exactly once, a worker killed with SIGKILL mid-download leaves its
+ * job to the other, and together they keep Telegram's flood limits (their budget is shared
+ * through the store).
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { tempDir } from "../_test_utils.ts";
-import { ADMIN, ALICE, BOB, jobIdFrom } from "./_harness.ts";
+import { ADMIN, ALICE, BOB, jobIdFrom, TELEGRAM_FLOOD_LIMIT } from "./_harness.ts";
 import { type LiveBot, liveBotEnv, startLiveBot } from "./_live_bot.ts";
 import { TelegramEmulator } from "../../src/emulator/mod.ts";
 
@@ -18,7 +19,8 @@ function playlist(n: number): string {
 
 Deno.test("one bot and two workers share one KV file: every job once, a killed worker's job goes to the other", async () => {
   await using dir = await tempDir();
-  await using emulator = await TelegramEmulator.start();
+  // Telegram's flood limits: the bot's replies and the workers' edits meet in the same chats.
+  await using emulator = await TelegramEmulator.start({ floodLimit: TELEGRAM_FLOOD_LIMIT });
   const env = liveBotEnv(emulator, dir.join("data"), {
     TELEGRAM_ALLOWED_USER_IDS: USERS.map((u) => u.id).join(","),
   });
@@ -75,6 +77,11 @@ Deno.test("one bot and two workers share one KV file: every job once, a killed w
       "worker B ran it",
     );
     assert(!bot.logs().some((r) => r.msg === "job started"), "the bot runs no downloads");
+    assertEquals(emulator.stats.floodRejections, 0, "the three processes kept Telegram's limits");
+    for (const user of USERS) {
+      const busiest = emulator.maxPerChatPerSecond(user.id);
+      assert(busiest <= 1, `chat ${user.id} got ${busiest} messages within one second`);
+    }
   } finally {
     for (const process of [bot, workerB]) {
       process?.kill("SIGTERM");

@@ -180,3 +180,41 @@ Deno.test("an outsider flood does not hold up a member's reply: refusals go last
     await bot.close();
   }
 });
+
+Deno.test("under overload new commands get one 'busy' answer each, the rest are answered, and nothing floods", async () => {
+  const crowd = Array.from({ length: 80 }, (_, i) => ({ id: 5000 + i, first_name: `User ${i}` }));
+  const bot = await startTestBot({
+    telegramLimits: true,
+    config: (base) => ({
+      ...base,
+      telegram: { ...base.telegram, allowed_user_ids: crowd.map((u) => u.id) },
+      rate_limit: { ...base.rate_limit, busy_backlog: 10 },
+    }),
+  });
+  const { emulator } = bot;
+  try {
+    for (const user of crowd) emulator.sendText(user, "/help");
+    await emulator.waitFor(
+      () => crowd.every((u) => emulator.botMessages(u.id).length >= 1) || undefined,
+      { intervalMs: 50, timeoutMs: 30_000, message: "an answer for everyone" },
+    );
+    const texts = crowd.map((u) => emulator.botMessages(u.id).map((m) => m.text ?? ""));
+    for (const [i, got] of texts.entries()) {
+      assertEquals(got.length, 1, `${crowd[i]!.first_name} got ${JSON.stringify(got)}`);
+      assertMatch(got[0]!, /^(dlbot downloads music|I'm very busy right now)/);
+    }
+    const busy = texts.filter(([t]) => /^I'm very busy/.test(t ?? "")).length;
+    assert(busy > 0 && busy < crowd.length, `${busy} of ${crowd.length} were told it is busy`);
+    const response = await fetch(`${bot.httpBase}/metrics`);
+    const families = parsePrometheusText(await response.text());
+    assertEquals(sampleValue(families, "dlbot_rejected_total", { reason: "busy" }), busy);
+    assertEquals(emulator.stats.floodRejections, 0, "no 429 from exceeding Telegram's limits");
+
+    // Once the backlog is gone, the same users are served again.
+    const first = crowd.find((_, i) => /^I'm very busy/.test(texts[i]![0] ?? ""))!;
+    emulator.sendText(first, "/help");
+    await emulator.waitForBotMessage(first.id, /^dlbot downloads music/, { timeoutMs: 30_000 });
+  } finally {
+    await bot.close();
+  }
+});
