@@ -39,6 +39,11 @@ export interface SendThrottleOptions {
    * limit).
    */
   botCallsPerSecond?: number;
+  /**
+   * Of that second's budget, this many places only replies and final messages may take (default
+   * 10): progress edits and refusals never use the last of it, so a reply never waits for them.
+   */
+  repliesReservedPerSecond?: number;
   /** Refusals are dropped at once while this many calls wait (default 30: a second's budget). */
   dropRefusalsWhenWaiting?: number;
   /** A refusal that waited this long is dropped (default 10 000 ms). */
@@ -97,6 +102,7 @@ export class SendThrottle {
   readonly #groupMs: number;
   readonly #globalMs: number;
   readonly #perSecond: number;
+  readonly #replyReserve: number;
   readonly #dropWhenWaiting: number;
   readonly #refusalMaxWaitMs: number;
   readonly #clock: ThrottleClock;
@@ -109,6 +115,8 @@ export class SendThrottle {
   readonly #answeredAt: number[] = [];
   #seq = 0;
   #waiting = 0;
+  /** Of those, replies and final messages (what a user waits for; progress edits go after). */
+  #waitingReplies = 0;
   #cancelTimer: (() => void) | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
 
@@ -117,14 +125,21 @@ export class SendThrottle {
     this.#groupMs = options.groupChatIntervalMs ?? 3150;
     this.#globalMs = options.globalIntervalMs ?? 35;
     this.#perSecond = options.botCallsPerSecond ?? 30;
+    this.#replyReserve = options.repliesReservedPerSecond ?? 10;
     this.#dropWhenWaiting = options.dropRefusalsWhenWaiting ?? 30;
     this.#refusalMaxWaitMs = options.refusalMaxWaitMs ?? 10_000;
     this.#clock = options.clock ?? systemClock;
   }
 
-  /** Calls waiting for their slots. */
-  get waiting(): number {
-    return this.#waiting;
+  /** Replies and final messages waiting for their slots (not progress edits or refusals). */
+  get waitingReplies(): number {
+    return this.#waitingReplies;
+  }
+
+  /** A waiter left the queue (sent, aborted or dropped). */
+  #left(waiter: Waiter): void {
+    this.#waiting--;
+    if (waiter.rank === PRIORITY_RANK.reply) this.#waitingReplies--;
   }
 
   /** Runs `call` once its chat (`undefined`: none) and the bot-wide limit allow it. */
@@ -147,7 +162,7 @@ export class SendThrottle {
         const index = lane.queue.indexOf(waiter);
         if (index === -1) return;
         lane.queue.splice(index, 1);
-        this.#waiting--;
+        this.#left(waiter);
         if (this.#waiting === 0) this.#clearTimer();
         reject(errors.aborted());
       };
@@ -175,6 +190,7 @@ export class SendThrottle {
       if (after === -1) lane.queue.push(waiter);
       else lane.queue.splice(after, 0, waiter);
       this.#waiting++;
+      if (waiter.rank === PRIORITY_RANK.reply) this.#waitingReplies++;
       this.#pump();
     });
   }
@@ -205,11 +221,14 @@ export class SendThrottle {
    * When the bot-wide count next lets a call leave: `now` when it does already, infinity when
    * only an answer can free a place.
    */
-  #botFreeAt(now: number): number {
+  #botFreeAt(now: number, rank: number): number {
     const answered = this.#answeredAt;
     const recent = answered.findIndex((at) => at > now - SECOND_MS);
     answered.splice(0, recent === -1 ? answered.length : recent);
-    const excess = this.#unanswered + answered.length - this.#perSecond + 1;
+    const limit = rank === PRIORITY_RANK.reply
+      ? this.#perSecond
+      : Math.max(1, this.#perSecond - this.#replyReserve);
+    const excess = this.#unanswered + answered.length - limit + 1;
     if (excess <= 0) return now;
     const freedBy = answered[excess - 1];
     return freedBy === undefined ? Number.POSITIVE_INFINITY : freedBy + SECOND_MS;
@@ -238,11 +257,11 @@ export class SendThrottle {
           best = { lane, dueAt, seq: head.seq, rank: head.rank };
         }
       }
-      const botFreeAt = best === undefined ? now : this.#botFreeAt(now);
+      const botFreeAt = best === undefined ? now : this.#botFreeAt(now, best.rank);
       if (best !== undefined && this.#globalNextAt <= now && botFreeAt <= now) {
         const { lane } = best;
         const waiter = lane.queue.shift()!;
-        this.#waiting--;
+        this.#left(waiter);
         this.#globalNextAt = now + this.#globalMs;
         if (lane.intervalMs !== undefined) lane.nextAt = Number.POSITIVE_INFINITY;
         waiter.send();
@@ -261,7 +280,7 @@ export class SendThrottle {
       const waiter = lane.queue[i];
       if (waiter?.drop === undefined || now - waiter.madeAt < this.#refusalMaxWaitMs) continue;
       lane.queue.splice(i, 1);
-      this.#waiting--;
+      this.#left(waiter);
       waiter.drop();
     }
   }

@@ -15,7 +15,9 @@
  * which is somewhere between its sending and its answer; a call answered more than a second ago
  * cannot share a second with one sent now, whatever the network or a stalled event loop did to
  * either on the way. Spacing alone cannot promise that: calls sent 35 ms apart can arrive
- * bunched. Calls without a `chat_id` count only against the bot-wide
+ * bunched. Progress edits and refusals may use only 20 of those 30 places: the rest is kept for
+ * replies, so many running downloads never make a reply wait. Calls without a `chat_id` count only
+ * against the bot-wide
  * limit; `answerCallbackQuery`, `getUpdates` and `getMe` are never delayed.
  *
  * Priorities (`priority.ts`) come first: a waiting reply leaves before any progress edit, and
@@ -54,12 +56,18 @@ export function sendThrottleTransformer(options: SendThrottleOptions = {}): Tran
   return createSendThrottle(options).transformer;
 }
 
-/** The throttle's transformer, and how many calls wait in it (the bot's outgoing backlog). */
+/**
+ * The throttle's transformer, and how many replies and final messages wait in it (the backlog a
+ * user's answer waits behind; progress edits go after them and do not count).
+ */
 export function createSendThrottle(
   options: SendThrottleOptions = {},
 ): { transformer: Transformer; waiting(): number } {
   const throttle = new SendThrottle(options);
-  return { transformer: throttleTransformer(throttle, options), waiting: () => throttle.waiting };
+  return {
+    transformer: throttleTransformer(throttle, options),
+    waiting: () => throttle.waitingReplies,
+  };
 }
 
 function throttleTransformer(throttle: SendThrottle, options: SendThrottleOptions): Transformer {

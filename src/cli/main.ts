@@ -23,7 +23,6 @@ import { type App, type AppRole, createApp } from "../app/create_app.ts";
 import { StartupError } from "../app/startup_error.ts";
 import { downloaderFromConfig } from "../downloader/mod.ts";
 import { defaultHealthUrl, runHealthcheck } from "./healthcheck.ts";
-import { runSandbox } from "../sandbox/run.ts";
 import { errorText } from "../runtime/error_text.ts";
 import { onShutdownSignals } from "../runtime/signals.ts";
 import { sleep } from "../runtime/sleep.ts";
@@ -108,6 +107,9 @@ async function runCommand(
       if (!options.sandbox) {
         io.err("No bot token configured: starting the sandbox chat (see README).\n");
       }
+      // Loaded only here: the sandbox brings the whole Bot API emulator, which a real bot never
+      // needs (it would cost every start-up its load time and memory).
+      const { runSandbox } = await import("../sandbox/run.ts");
       return await runSandbox({ config, logger, io });
     }
     for (const warning of productionWarnings(config)) logger.warn(warning);

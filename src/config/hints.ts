@@ -43,7 +43,7 @@ export const KEY_HINTS: Readonly<Record<string, string>> = {
   "downloader.env": 'a table of strings, e.g. [downloader.env] then SPOTDL_CACHE = "/tmp/cache"',
   "rate_limit.busy_backlog": "messages waiting to go out before commands get 'busy'; 0 disables",
   "downloader.share_songs": "true or false: re-use songs earlier downloads have",
-  "jobs.max_concurrent": "a whole number from 1 to 64",
+  "jobs.max_concurrent": "a whole number from 1 to 1000 (across every worker)",
   "jobs.max_active_per_user": "a whole number from 1 to 1000",
   "jobs.max_queue_length": "a whole number from 1 to 100000",
   "jobs.max_attempts": "a whole number from 1 to 10",

@@ -152,7 +152,7 @@ const librarySchema = z.strictObject({
 
 const jobsSchema = z.strictObject({
   /** Downloads running at once across the whole bot. */
-  max_concurrent: z.number().int().min(1).max(64).default(2),
+  max_concurrent: z.number().int().min(1).max(1000).default(2),
   /** Queued plus running jobs one user may have. */
   max_active_per_user: z.number().int().min(1).max(1000).default(3),
   /** Queued jobs in total; beyond this new downloads get a "busy, try later" answer. */
@@ -191,7 +191,8 @@ const rateLimitSchema = z.strictObject({
   /** Refusals one outsider gets per day (each shows their id); everything else is ignored. */
   outsider_refusals_per_day: z.number().int().min(1).max(100).default(1),
   /**
-   * With this many messages waiting to go out (30 leave a second: 150 is 5 s), a new command is not run:
+   * With this many replies waiting to go out (30 leave a second: 150 is 5 s; progress edits go
+   * after replies and do not count), a new command is not run:
    * its user hears "busy, try again in a minute" (once a minute), and updates keep being read.
    * 0 turns it off.
    */

@@ -1,7 +1,10 @@
 /**
  * A running job's record in KV while this instance runs it: the lease renewed every third of
  * `lease_seconds` (re-reading the job, so a cancel requested elsewhere is noticed), and progress
- * written at most once a second, always ending with the latest. Every write checks the lease.
+ * written at most every five seconds, always ending with the latest. Every write checks the lease.
+ * The status message does not wait for these writes (the run tells the chat updater directly);
+ * they serve `/status`, other processes and recovery, and at one a second 200 running downloads
+ * made the store the bottleneck of every command (`scripts/bench/running.ts`).
  *
  * @module
  */
@@ -13,7 +16,7 @@ import { type JobTimings, readJob } from "./store.ts";
 import { fitJob } from "./fit.ts";
 
 /** Progress is written to KV at most this often. */
-const PERSIST_INTERVAL_MS = 1000;
+const PERSIST_INTERVAL_MS = 5000;
 
 /** What {@linkcode RunRecord} needs. */
 export interface RunRecordDeps {
@@ -74,7 +77,7 @@ export class RunRecord {
     }, every);
   }
 
-  /** Progress changed: it is written within a second. */
+  /** Progress changed: it is written within {@linkcode PERSIST_INTERVAL_MS}. */
   progressChanged(): void {
     this.#dirty = true;
     if (this.#persistTimer !== undefined) return;

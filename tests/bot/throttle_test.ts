@@ -414,3 +414,22 @@ Deno.test("bot-wide, a call leaves only while fewer than 30 are unanswered or an
   assertEquals(sent.length, 32);
   assertEquals(clock.pending, 0, "no timer left behind");
 });
+
+Deno.test("progress edits leave a third of the bot-wide budget to replies", async () => {
+  const clock = new FakeClock();
+  const sent: string[] = [];
+  const prev = ((_method: string, payload: Record<string, unknown>) => {
+    sent.push(String(payload.text));
+    return new Promise(() => {}); // never answered: every place stays taken
+  }) as unknown as Prev;
+  const throttle = sendThrottleTransformer({ clock });
+  const call = (chat: number, text: string) =>
+    throttle(prev, "editMessageText", { chat_id: chat, message_id: 1, text } as never);
+  for (let i = 0; i < 25; i++) void withPriority("progress", () => call(100 + i, `edit ${i}`));
+  await clock.advanceTo(2000);
+  assertEquals(sent.length, 20, "20 progress edits out, the other 5 wait");
+  for (let i = 0; i < 12; i++) void call(500 + i, `reply ${i}`);
+  await clock.advanceTo(4000);
+  assertEquals(sent.filter((t) => t.startsWith("reply")).length, 10, "replies take the reserve");
+  assertEquals(sent.length, 30, "and nothing beyond Telegram's 30");
+});
