@@ -115,7 +115,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       { cause: error },
     );
   });
-  const kv = await openKvStore(paths.kvPath);
+  const kv = await openKvStore(paths.kvPath, config.storage.kv_access_token);
   const role = options.role ?? "all";
   // One process takes the updates of a local data directory; workers share it on purpose.
   const lock = isRemoteOrMemory(paths.kvPath) || role === "worker"

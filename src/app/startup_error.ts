@@ -16,7 +16,12 @@ export class StartupError extends Error {
 }
 
 /** Opens the KV store, or says in one line why it cannot be opened. */
-export async function openKvStore(path: string): Promise<Deno.Kv> {
+export async function openKvStore(path: string, accessToken?: string): Promise<Deno.Kv> {
+  // Deno's KV Connect client reads the token from this variable when it connects; the bot may
+  // have read it from a file or a systemd credential instead.
+  if (accessToken !== undefined && /^https?:/.test(path)) {
+    Deno.env.set("DENO_KV_ACCESS_TOKEN", accessToken);
+  }
   try {
     // Processes starting together on a new file may find it locked for a moment.
     return await retryCas(`opening the KV store at ${path}`, () => Deno.openKv(path));

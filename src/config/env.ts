@@ -35,7 +35,7 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
   {
     name: "CREDENTIALS_DIRECTORY",
     description:
-      "Set by systemd; files telegram_bot_token and signing_secret there are used as secrets",
+      "Set by systemd; files telegram_bot_token, signing_secret, subsonic_password and kv_access_token there are used as secrets",
   },
   {
     name: "TELEGRAM_ALLOWED_USER_IDS",
@@ -76,6 +76,16 @@ export const ENV_VARS: readonly EnvVarDoc[] = [
     name: "DLBOT_SUBSONIC_PASSWORD_FILE",
     key: "library.subsonic_password",
     description: "File holding the Subsonic password, used when DLBOT_SUBSONIC_PASSWORD is unset",
+  },
+  {
+    name: "DENO_KV_ACCESS_TOKEN",
+    key: "storage.kv_access_token",
+    description: "Access token of the denokv server in DLBOT_KV_PATH (an http(s) URL)",
+  },
+  {
+    name: "DENO_KV_ACCESS_TOKEN_FILE",
+    key: "storage.kv_access_token",
+    description: "File holding the denokv access token, used when DENO_KV_ACCESS_TOKEN is unset",
   },
   { name: "DLBOT_HTTP_LISTEN", key: "http.listen", description: "host:port of the HTTP server" },
   {
@@ -171,6 +181,13 @@ const SECRETS: readonly SecretSpec[] = [
     file: "DLBOT_SUBSONIC_PASSWORD_FILE",
     credential: "subsonic_password",
     hint: "the file must be readable by the bot's user and contain only the password",
+  },
+  {
+    path: ["storage", "kv_access_token"],
+    direct: "DENO_KV_ACCESS_TOKEN",
+    file: "DENO_KV_ACCESS_TOKEN_FILE",
+    credential: "kv_access_token",
+    hint: "the file must be readable by the bot's user and contain only the token",
   },
 ];
 

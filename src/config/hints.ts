@@ -32,6 +32,8 @@ export const KEY_HINTS: Readonly<Record<string, string>> = {
   "storage.data_dir": 'a directory the bot may write to, e.g. "./data" or "/var/lib/dlbot"',
   "storage.kv_path":
     'a file path, ":memory:", or the http(s) URL of a denokv server; unset keeps KV in data_dir',
+  "storage.kv_access_token":
+    "the denokv server's --access-token: set DENO_KV_ACCESS_TOKEN or DENO_KV_ACCESS_TOKEN_FILE",
   "storage.downloads_dir": "a directory for finished downloads; default <data_dir>/downloads",
   "downloader.command": 'executable name on PATH or absolute path, e.g. "spotdl"',
   "downloader.args":

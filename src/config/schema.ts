@@ -81,6 +81,11 @@ const storageSchema = z.strictObject({
   data_dir: z.string().min(1).default("./data"),
   /** Deno KV location: a file path, ":memory:", or an http(s) URL of a denokv server. */
   kv_path: z.string().min(1).optional(),
+  /**
+   * Secret: the denokv server's access token, for an http(s) `kv_path`. Prefer
+   * DENO_KV_ACCESS_TOKEN(_FILE) or the systemd credential kv_access_token.
+   */
+  kv_access_token: z.string().min(1).optional(),
   /** Where finished downloads are kept; default <data_dir>/downloads. */
   downloads_dir: z.string().min(1).optional(),
   /**
@@ -257,6 +262,15 @@ export const configSchema = z.strictObject({
       path: ["library", "subsonic_user"],
       message: "library.subsonic_user and library.subsonic_password are needed with subsonic_url",
     });
+  }
+  if (c.storage.kv_path !== undefined && /^https?:/.test(c.storage.kv_path)) {
+    if (!c.storage.kv_access_token) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["storage", "kv_access_token"],
+        message: "is required with a denokv URL in storage.kv_path",
+      });
+    }
   }
   if (c.telegram.mode === "webhook") {
     if (!c.telegram.webhook.url) {

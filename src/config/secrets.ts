@@ -15,6 +15,7 @@ export const SECRET_KEYS: readonly string[] = [
   "telegram.webhook.secret_token",
   "http.signing_secret",
   "library.subsonic_password",
+  "storage.kv_access_token",
 ];
 
 /** The configured secret values (bot token, signing secret, webhook secret) that are set. */
@@ -24,6 +25,7 @@ export function secretValues(config: Config): string[] {
     config.http.signing_secret,
     config.telegram.webhook.secret_token,
     config.library.subsonic_password,
+    config.storage.kv_access_token,
   ]
     .filter((value): value is string => typeof value === "string" && value !== "");
 }

@@ -345,3 +345,28 @@ Deno.test("webhook requirements are reported together with problems elsewhere", 
     ]);
   });
 });
+
+Deno.test("a denokv URL needs its access token, which comes from a file like the bot token", async () => {
+  await withTempDir(async (dir) => {
+    const missing = problemsOf(
+      await loadConfig({
+        path: fixture("good.toml"),
+        env: { DLBOT_KV_PATH: "https://kv.example.net:4512" },
+      }),
+    );
+    const problem = missing.find((p) => p.path === "storage.kv_access_token");
+    assertMatch(problem?.message ?? "", /required with a denokv URL/);
+    assertStringIncludes(problem?.hint ?? "", "DENO_KV_ACCESS_TOKEN_FILE");
+
+    const file = `${dir}/kv_token`;
+    await Deno.writeTextFile(file, "kv-token-from-a-file-0123456789\n");
+    const result = configOf(
+      await loadConfig({
+        path: fixture("good.toml"),
+        env: { DLBOT_KV_PATH: "https://kv.example.net:4512", DENO_KV_ACCESS_TOKEN_FILE: file },
+      }),
+    );
+    assertEquals(result.config.storage.kv_access_token, "kv-token-from-a-file-0123456789");
+    assertEquals(result.sources.get("storage.kv_access_token"), `env DENO_KV_ACCESS_TOKEN_FILE`);
+  });
+});

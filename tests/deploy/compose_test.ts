@@ -148,3 +148,30 @@ Deno.test("compose's optional worker runs downloads only, on the same volume, lo
   assert.deepEqual(worker.security_opt, dlbot.security_opt);
   assert.equal(worker.stop_grace_period, dlbot.stop_grace_period);
 });
+
+Deno.test("compose's optional denokv server keeps its token out of the file and its data in a volume", async () => {
+  const text = await Deno.readTextFile(`${composeDir}/docker-compose.yml`);
+  const compose = z.looseObject({
+    services: z.looseObject({
+      denokv: z.looseObject({
+        profiles: z.array(z.string()),
+        image: z.string(),
+        command: z.array(z.string()),
+        env_file: z.array(z.string()),
+        volumes: z.array(z.string()),
+        ports: z.array(z.string()).optional(),
+      }),
+    }),
+    volumes: z.record(z.string(), z.unknown()),
+  }).parse(parse(text));
+  const { denokv } = compose.services;
+  assert.deepEqual(denokv.profiles, ["denokv"], "only with --profile denokv");
+  assert.match(denokv.image, /^ghcr\.io\/denoland\/denokv/);
+  assert.deepEqual(denokv.command.slice(0, 3), ["--sqlite-path", "/data/denokv.sqlite", "serve"]);
+  assert.ok(!denokv.command.includes("--access-token"), "the token comes from kv.env");
+  assert.deepEqual(denokv.env_file, ["kv.env"]);
+  assert.ok(denokv.volumes.includes("denokv-data:/data"));
+  assert.ok("denokv-data" in compose.volumes);
+  assert.equal(denokv.ports, undefined, "reached by the other containers, published by choice");
+  assert.ok(!/DENO_KV_ACCESS_TOKEN=\w/.test(text), "no token written in the compose file");
+});
