@@ -9,6 +9,7 @@
  * ```sh
  * deno task loadtest                       # defaults: 200 users, 50 updates/s, 30 s per bot
  * deno task loadtest --users 10 --duration 3 --json
+ * deno task loadtest --running-jobs 200 --askers 50   # /help and progress while 200 downloads run
  * ```
  *
  * @module
@@ -20,6 +21,7 @@ import { formatReport, type LoadTestReport, ratios, type RunParams } from "./loa
 import { BOT_NAMES, type BotName } from "./loadtest/targets.ts";
 import { countByKind, planTraffic, type TrafficPlan } from "./loadtest/traffic.ts";
 import type { PhaseResult } from "./loadtest/phase.ts";
+import { formatRunningPhase, runRunningPhase } from "./loadtest/running_phase.ts";
 
 /** Permissions a phase's child process runs with (the same as `deno task loadtest`). */
 export const LOADTEST_PERMISSIONS: readonly string[] = [
@@ -186,9 +188,28 @@ export function loadTestCommand(write: (text: string) => void): Command {
       new Option("--only <bot>", "run one bot in this process instead of both in child processes")
         .choices(["dlbot", "bare"] as const),
     )
+    .addOption(
+      new Option(
+        "--running-jobs <n>",
+        "instead: the running phase, /help latency and progress age while n downloads run",
+      ).argParser(numberArg("--running-jobs", 1, 1000, true)),
+    )
+    .addOption(
+      new Option("--askers <n>", "with --running-jobs: members asking /help every 5 s")
+        .default(50).argParser(numberArg("--askers", 1, 10_000, true)),
+    )
     .option("--json", "print the figures as JSON instead of a table")
     .option("--progress", "print progress lines to standard error while the bots run")
     .action(async (options) => {
+      if (options.runningJobs !== undefined) {
+        const result = await runRunningPhase({
+          jobs: options.runningJobs,
+          askers: options.askers,
+          seconds: options.duration,
+        });
+        write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatRunningPhase(result));
+        return;
+      }
       const params: RunParams = {
         users: options.users,
         ratePerSecond: options.rate,

@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { REPO_ROOT } from "../_test_utils.ts";
 import { LOADTEST_PERMISSIONS } from "../../scripts/loadtest.ts";
+import type { RunningPhaseResult } from "../../scripts/loadtest/running_phase.ts";
 import type { LoadTestReport } from "../../scripts/loadtest/report.ts";
 import type { PhaseResult } from "../../scripts/loadtest/phase.ts";
 import {
@@ -125,6 +126,25 @@ Deno.test("the load test drives dlbot and the bare bot and reports every figure 
   for (const value of Object.values(report.ratio)) {
     assert(value === null || isRate(value), `ratio ${value}`);
   }
+});
+
+Deno.test("the load test's running phase reports /help latency and progress age while downloads run", async () => {
+  const { stdout } = await runLoadTest([
+    "--json",
+    "--running-jobs",
+    "3",
+    "--askers",
+    "2",
+    "--duration",
+    "3",
+  ]);
+  const result = JSON.parse(stdout) as RunningPhaseResult;
+  assertEquals([result.jobs, result.askers, result.seconds], [3, 2, 3]);
+  assert(result.helpLatencyMs.count > 0, "members asked /help");
+  assertEquals(result.unanswered, 0, "every /help was answered");
+  assert(isRate(result.helpLatencyMs.p95 ?? -1), `p95 ${result.helpLatencyMs.p95}`);
+  assert(isCount(result.progressAgeMs.count), "progress edits were measured");
+  assertEquals(result.floodRejections, 0);
 });
 
 Deno.test("the load test's --help lists its options", async () => {
