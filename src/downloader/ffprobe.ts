@@ -43,27 +43,6 @@ async function runProbe(
   }
 }
 
-/**
- * Measures one file's duration in seconds. Returns `undefined` when ffprobe is missing, fails,
- * times out or prints something that is not a non-negative number. Never throws.
- */
-export async function probeDuration(
-  path: string,
-  ffprobePath: string,
-  timeoutMs: number = PROBE_TIMEOUT_MS,
-): Promise<number | undefined> {
-  const out = await runProbe(path, ffprobePath, [
-    "-show_entries",
-    "format=duration",
-    "-of",
-    "default=nw=1:nk=1",
-  ], timeoutMs);
-  const text = out?.trim() ?? "";
-  if (!/^\d+(?:\.\d+)?$/.test(text)) return undefined;
-  const seconds = Number(text);
-  return Number.isFinite(seconds) ? seconds : undefined;
-}
-
 /** The tags of a file that name it in a library (lower-case keys); absent ones are missing. */
 export interface AudioTags {
   title?: string;

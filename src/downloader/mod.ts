@@ -8,7 +8,7 @@ export type { DownloaderEvent, OutputParser, TrackStatus } from "./events.ts";
 export type { Downloader, DownloaderCheck, DownloadOutcome, DownloadRequest } from "./types.ts";
 export { stripAnsi } from "./ansi.ts";
 export { type ArgValues, buildArgs, resolveExecutable } from "./command.ts";
-export { probeDuration } from "./ffprobe.ts";
+export { probeFile } from "./ffprobe.ts";
 export { type JsonLine, jsonLineSchema, JsonLinesParser } from "./jsonl_parser.ts";
 export { LineSplitter, readLines } from "./lines.ts";
 export {

@@ -1,6 +1,6 @@
 /**
  * Reading the names spotDL gives files (`{artists} - {title}.{output-ext}` by default) and
- * its list titles ("Artist - Title").
+ * its list titles ("Artist - Title"), and making a title into one file name.
  *
  * @module
  */
@@ -19,4 +19,13 @@ export function fileStem(fileName: string): string {
 export function splitArtistTitle(text: string): { artist?: string; title: string } {
   const at = text.indexOf(" - ");
   return at <= 0 ? { title: text } : { artist: text.slice(0, at), title: text.slice(at + 3) };
+}
+
+/**
+ * `text` as one segment of a path: slashes, backslashes and control characters become spaces,
+ * runs of white space one space, and the ends are trimmed (may be empty).
+ */
+export function asPathSegment(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[/\\\u0000-\u001f\u007f]/g, " ").replace(/\s+/g, " ").trim();
 }

@@ -11,6 +11,7 @@
 import { signingSecretKey } from "../kv/keys.ts";
 import { retryCas } from "../kv/cas.ts";
 import { isJobId } from "../jobs/ids.ts";
+import { asPathSegment } from "../downloader/names.ts";
 
 /** What {@linkcode LinkSigner.verify} concluded. */
 export type LinkVerdict = "ok" | "expired" | "invalid";
@@ -160,8 +161,7 @@ export function parseBundlePath(rawPathname: string): BundleTarget | undefined {
 
 /** A title as one servable file name (no slashes or control characters, at most 200 bytes). */
 function servableName(title: string): string {
-  // deno-lint-ignore no-control-regex
-  let name = title.replace(/[/\\\u0000-\u001f\u007f]/g, " ").replace(/\s+/g, " ").trim();
+  let name = asPathSegment(title);
   while (new TextEncoder().encode(name).length > 200) name = name.slice(0, -1);
   return name === "" || name === "." || name === ".." ? "download" : name;
 }

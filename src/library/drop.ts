@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { probeTags } from "../downloader/ffprobe.ts";
-import { fileStem, splitArtistTitle } from "../downloader/names.ts";
+import { asPathSegment, fileStem, splitArtistTitle } from "../downloader/names.ts";
 import { linkOrCopy } from "../downloader/output_files.ts";
 import type { Job, JobFile } from "../jobs/model.ts";
 import { titleOf } from "../jobs/model.ts";
@@ -153,9 +153,7 @@ async function sameBytes(a: string, b: string): Promise<boolean> {
 
 /** One safe path segment: no slashes or control characters, no leading dots, at most 120. */
 function segment(text: string): string {
-  // deno-lint-ignore no-control-regex
-  const clean = text.replace(/[/\\\u0000-\u001f\u007f]/g, " ").replace(/\s+/g, " ").trim()
-    .replace(/^\.+/, "").slice(0, 120).trim();
+  const clean = asPathSegment(text).replace(/^\.+/, "").slice(0, 120).trim();
   return clean === "" ? "Unknown" : clean;
 }
 

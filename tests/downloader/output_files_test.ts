@@ -1,6 +1,6 @@
 import { assertEquals } from "../_assert.ts";
 import { inspectOutput, removePartialFiles } from "../../src/downloader/output_files.ts";
-import { probeDuration } from "../../src/downloader/ffprobe.ts";
+import { probeFile } from "../../src/downloader/ffprobe.ts";
 import { withTempDir } from "../_test_utils.ts";
 
 async function write(path: string, size: number): Promise<void> {
@@ -105,12 +105,18 @@ Deno.test("inspectOutput without ffprobe, or of an empty directory, has no durat
   });
 });
 
-Deno.test("probeDuration returns undefined for output that is not a duration", async () => {
+Deno.test("probeFile has no duration when ffprobe prints none, and no tags when it prints no JSON", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/ffprobe`;
-    await Deno.writeTextFile(path, "#!/usr/bin/env bash\necho N/A\n");
+    // What ffprobe prints for a file whose length it cannot tell.
+    await Deno.writeTextFile(
+      path,
+      '#!/usr/bin/env bash\necho \'{"format": {"duration": "N/A", "tags": {"title": "T"}}}\'\n',
+    );
     await Deno.chmod(path, 0o755);
-    assertEquals(await probeDuration(`${dir}/x.mp3`, path), undefined);
+    assertEquals(await probeFile(`${dir}/x.mp3`, path), { tags: { title: "T" } });
+    await Deno.writeTextFile(path, "#!/usr/bin/env bash\necho N/A\n");
+    assertEquals(await probeFile(`${dir}/x.mp3`, path), { tags: {} });
   });
 });
 

@@ -3,6 +3,7 @@ import { assert, assertEquals } from "../_assert.ts";
 import { ALICE, FAKE_FFMPEG, PLAYLIST, TRACK } from "../_fixtures.ts";
 import { linksIn, localUrl, startTestBot, type TestBot, type TestBotOptions } from "./_harness.ts";
 import { tempDir } from "../_test_utils.ts";
+import type { ChatMessage } from "../../src/emulator/mod.ts";
 import { DEFAULT_DOWNLOADER_ARGS } from "../../src/config/schema.ts";
 
 /** A bot whose spotDL uses the fake ffmpeg (`--ffmpeg`), sending list tracks as audio too. */
@@ -20,23 +21,25 @@ function options(cover: boolean): TestBotOptions {
   };
 }
 
+/** Alice's first `count` audio messages, once she has that many. */
+function audioMessages(bot: TestBot, count: number, what: string): Promise<ChatMessage[]> {
+  return bot.emulator.waitFor(() => {
+    const audio = bot.emulator.botMessages(ALICE.id).filter((m) => m.audio);
+    return audio.length === count ? audio : undefined;
+  }, { timeoutMs: 20_000, message: what });
+}
+
 Deno.test("tracks with an embedded cover arrive with it as their thumbnail, alone or as an album", async () => {
   const bot = await startTestBot(options(true));
   try {
     bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
-    const album = await bot.emulator.waitFor(() => {
-      const audio = bot.emulator.botMessages(ALICE.id).filter((m) => m.audio);
-      return audio.length === 3 ? audio : undefined;
-    }, { timeoutMs: 20_000, message: "the list as audio" });
+    const album = await audioMessages(bot, 3, "the list as audio");
     for (const message of album) {
       assert((message.audio?.thumbnailSize ?? 0) > 0, `${message.audio?.fileName} has a thumbnail`);
     }
     bot.emulator.sendText(ALICE, TRACK);
-    const single = await bot.emulator.waitFor(() => {
-      const audio = bot.emulator.botMessages(ALICE.id).filter((m) => m.audio);
-      return audio.length === 4 ? audio[3] : undefined;
-    }, { timeoutMs: 20_000, message: "the track as audio" });
-    assert((single.audio?.thumbnailSize ?? 0) > 0, "the single track has its thumbnail");
+    const single = (await audioMessages(bot, 4, "the track as audio"))[3];
+    assert((single?.audio?.thumbnailSize ?? 0) > 0, "the single track has its thumbnail");
   } finally {
     await bot.close();
   }
@@ -46,10 +49,7 @@ Deno.test("tracks without a cover arrive without a thumbnail", async () => {
   const bot = await startTestBot(options(false));
   try {
     bot.emulator.sendText(ALICE, `/download ${PLAYLIST}`);
-    const album = await bot.emulator.waitFor(() => {
-      const audio = bot.emulator.botMessages(ALICE.id).filter((m) => m.audio);
-      return audio.length === 3 ? audio : undefined;
-    }, { timeoutMs: 20_000, message: "the list as audio" });
+    const album = await audioMessages(bot, 3, "the list as audio");
     assertEquals(album.map((m) => m.audio?.thumbnailSize), [undefined, undefined, undefined]);
   } finally {
     await bot.close();
