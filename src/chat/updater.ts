@@ -21,9 +21,8 @@ import { sleep as realSleep } from "../runtime/sleep.ts";
 import type { ChatApi } from "./chat_api.ts";
 import { type ChatLine, closeDelivery, FinalMessages, openDelivery } from "./final_messages.ts";
 import { remember } from "./memory.ts";
-import { ChatGate, classify, describeFailure } from "./pacing.ts";
-import { withPriority } from "./priority.ts";
-import { renderStatus } from "./status.ts";
+import { ChatGate, describeFailure } from "./pacing.ts";
+import { ProgressEdits } from "./progress_edits.ts";
 import type { FileLink } from "./summary.ts";
 
 export type {
@@ -88,17 +87,12 @@ export class ChatUpdater implements JobObserver {
   readonly #privateInterval: number;
   readonly #groupInterval: number;
   readonly #chats = new Map<number, ChatState>();
-  /** Last text shown in each job's status message, without the elapsed time. */
-  readonly #lastText = new Map<string, string>();
-  /** Jobs whose status message can no longer be edited (deleted, bot blocked). */
-  readonly #unreachable = new Set<string>();
   readonly #finished = new Set<string>();
+  readonly #edits: ProgressEdits<ChatState>;
   /** Status message ids learned from `attached`, for updates that came without one. */
   readonly #messageIds = new Map<string, number>();
   readonly #abort = new AbortController();
   readonly #final: FinalMessages;
-  /** Queue places handed in with the latest update of a queued job. */
-  readonly #positions = new Map<string, number>();
 
   constructor(deps: ChatUpdaterDeps) {
     this.#deps = deps;
@@ -107,6 +101,14 @@ export class ChatUpdater implements JobObserver {
     this.#sleep = deps.sleep ?? realSleep;
     this.#privateInterval = deps.minEditIntervalMs ?? 1000;
     this.#groupInterval = deps.groupMinEditIntervalMs ?? Math.max(3000, this.#privateInterval);
+    this.#edits = new ProgressEdits({
+      api: deps.api,
+      now: this.#now,
+      logger: deps.logger,
+      positionOf: deps.positionOf,
+      finished: this.#finished,
+      call: (chat, call) => this.#call(chat, call),
+    });
   }
 
   /**
@@ -118,11 +120,10 @@ export class ChatUpdater implements JobObserver {
     try {
       if (this.#abort.signal.aborted) return;
       if (job.state !== "queued" && job.state !== "running") return;
-      if (position !== undefined) remember(this.#positions, job.id, position);
-      else this.#positions.delete(job.id);
+      this.#edits.positionIs(job.id, position);
       const withMessage = this.#withMessageId(job);
       if (withMessage.statusMessageId === undefined) return;
-      if (this.#finished.has(job.id) || this.#unreachable.has(job.id)) return;
+      if (this.#finished.has(job.id) || this.#edits.unreachable(job.id)) return;
       const chat = this.#chat(job.chatId);
       chat.pending.set(job.id, withMessage);
       this.#kick(chat);
@@ -144,7 +145,7 @@ export class ChatUpdater implements JobObserver {
     remember(this.#messageIds, job.id, messageId);
     if (!isFinal(job.state)) {
       // A new message (sent without buttons) always gets its first edit.
-      this.#lastText.delete(job.id);
+      this.#edits.newMessage(job.id);
       this.onUpdate(job);
       return;
     }
@@ -174,7 +175,7 @@ export class ChatUpdater implements JobObserver {
    */
   async onFinished(finished: Job): Promise<void> {
     remember(this.#finished, finished.id);
-    this.#positions.delete(finished.id);
+    this.#edits.positionIs(finished.id, undefined);
     if (this.#abort.signal.aborted) {
       this.#deps.logger.warn("job finished after the chat updater closed", { job_id: finished.id });
       return;
@@ -196,8 +197,7 @@ export class ChatUpdater implements JobObserver {
             error: describeFailure(error),
           });
         } finally {
-          this.#lastText.delete(job.id);
-          this.#unreachable.delete(job.id);
+          this.#edits.forget(job.id);
           resolve();
         }
       });
@@ -231,7 +231,7 @@ export class ChatUpdater implements JobObserver {
           chatId,
           waitTurn: () => this.#waitGate(state),
           call: (call) => this.#call(state, call),
-          unreachable: (jobId) => this.#unreachable.has(jobId),
+          unreachable: (jobId) => this.#edits.unreachable(jobId),
         },
       };
       chat = state;
@@ -272,7 +272,7 @@ export class ChatUpdater implements JobObserver {
       if (!next) continue;
       const [jobId, job] = next;
       chat.pending.delete(jobId);
-      await this.#editProgress(chat, job);
+      await this.#edits.edit(chat, job);
     }
     this.#drop(chat);
   }
@@ -303,91 +303,5 @@ export class ChatUpdater implements JobObserver {
         interval_ms: chat.gate.intervalMs,
       });
     });
-  }
-
-  async #position(job: Job): Promise<number | undefined> {
-    if (job.state !== "queued") return undefined;
-    const known = this.#positions.get(job.id);
-    if (known !== undefined) return known;
-    if (!this.#deps.positionOf) return undefined;
-    try {
-      return await this.#deps.positionOf(job.id);
-    } catch (error) {
-      this.#deps.logger.debug("queue position unavailable", {
-        job_id: job.id,
-        error: describeFailure(error),
-      });
-      return undefined;
-    }
-  }
-
-  async #editProgress(chat: ChatState, job: Job): Promise<void> {
-    const messageId = job.statusMessageId;
-    if (messageId === undefined || this.#finished.has(job.id)) return;
-    const position = await this.#position(job);
-    const now = this.#now();
-    const status = renderStatus(job, { position, now });
-    // Compared without the elapsed time: an edit only for the clock moving is not worth it.
-    const content = renderStatus(job, { position, now, elapsed: false }).text;
-    if (this.#lastText.get(job.id) === content) return;
-    // Rendered again when the throttle lets the edit go: a state that came meanwhile replaces
-    // this one, and the elapsed time is the time of sending; a job that finished meanwhile gets
-    // its final edit instead.
-    let shown = job;
-    let sent = content;
-    const refresh = (payload: Record<string, unknown>) => {
-      const newer = chat.pending.get(job.id);
-      if (newer !== undefined) {
-        chat.pending.delete(job.id);
-        shown = newer;
-      }
-      if (this.#finished.has(job.id)) return null;
-      const at = this.#now();
-      const fresh = renderStatus(shown, { position, now: at });
-      sent = renderStatus(shown, { position, now: at, elapsed: false }).text;
-      return { ...payload, text: fresh.text, reply_markup: fresh.replyMarkup };
-    };
-    try {
-      await this.#call(
-        chat,
-        () =>
-          withPriority(
-            "progress",
-            () =>
-              this.#deps.api.editMessageText(chat.gate.chatId, messageId, status.text, {
-                reply_markup: status.replyMarkup,
-              }),
-            refresh,
-          ),
-      );
-      this.#lastText.set(job.id, sent);
-    } catch (error) {
-      this.#progressFailed(chat, shown, sent, error);
-    }
-  }
-
-  #progressFailed(chat: ChatState, job: Job, content: string, error: unknown): void {
-    const failure = classify(error);
-    const props = { job_id: job.id, chat_id: chat.gate.chatId, error: describeFailure(error) };
-    switch (failure) {
-      case "not_modified":
-        this.#lastText.set(job.id, content);
-        return;
-      case "flood":
-      case "transient":
-        // Show this state later unless a newer one arrived or the job finished meanwhile.
-        if (!chat.pending.has(job.id) && !this.#finished.has(job.id)) {
-          chat.pending.set(job.id, job);
-        }
-        if (failure === "transient") this.#deps.logger.warn("progress edit failed", props);
-        return;
-      case "gone":
-        this.#unreachable.add(job.id);
-        this.#deps.logger.info("status message no longer editable", props);
-        return;
-      case "rejected":
-        this.#deps.logger.warn("progress edit rejected", props);
-        return;
-    }
   }
 }
