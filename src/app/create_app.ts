@@ -150,13 +150,13 @@ export async function createApp(options: AppOptions): Promise<App> {
       : undefined,
   });
   const { bot } = telegram;
+  const publicBase = () =>
+    config.http.public_base_url ?? `http://${urlHost(server.addr.hostname)}:${server.addr.port}`;
   const fileLinks = fileLinksFor({
     signer,
     ttlSeconds: config.http.link_ttl_hours * 3600,
     now,
-    publicBase: () =>
-      config.http.public_base_url ??
-        `http://${urlHost(server.addr.hostname)}:${server.addr.port}`,
+    publicBase,
   });
 
   const problems = adminProblems(
@@ -223,6 +223,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     now,
     chatPace: options.chatPace,
     isDraining: () => draining,
+    // A worker's files may be on a disk only it has: links to them name its server.
+    ...(role === "worker" ? { servedFrom: publicBase } : {}),
   });
   installHandlers(
     bot,

@@ -46,6 +46,8 @@ export interface JobWiring {
   outbox: KvOutbox;
   /** Telegram's ids of uploaded files. */
   uploads: UploadedFiles;
+  /** A worker's own public base URL, recorded with its jobs' files (`--role worker`). */
+  servedFrom?: () => string;
   /** The songs' embedded covers, for thumbnails. */
   covers: Covers;
   /** Where finished tracks are also placed (`library.dir`), if anywhere. */
@@ -91,6 +93,7 @@ export function wireJobs(w: JobWiring) {
     hasSpace: w.hasSpace,
     now: w.now,
     instanceId: w.instanceId,
+    ...(w.servedFrom === undefined ? {} : { servedFrom: w.servedFrom }),
     undelivered: () => w.outbox.claimUndelivered(),
     deadOwners: w.outbox.deadOwners,
   });

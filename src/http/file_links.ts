@@ -28,8 +28,10 @@ export interface FileLinkOptions {
 export function fileLinksFor(options: FileLinkOptions): (job: Job) => Promise<SignedFileLink[]> {
   return async (job) => {
     const expiresAt = Math.floor(options.now() / 1000) + options.ttlSeconds;
+    // A worker on another machine has the files: its own server serves them.
+    const base = job.result?.servedFrom ?? options.publicBase();
     const url = async (path: string) =>
-      publicFileUrl(options.publicBase(), await options.signer.sign(path, expiresAt));
+      publicFileUrl(base, await options.signer.sign(path, expiresAt));
     const files = job.result?.files ?? [];
     const links: SignedFileLink[] = [];
     if (files.length + (job.result?.unlistedFiles ?? 0) > 1) {

@@ -89,6 +89,11 @@ export const jobResultSchema = z.object({
   totalDurationSeconds: z.number().min(0).optional(),
   /** Files produced but not listed in `files` (the record must fit in one KV value). */
   unlistedFiles: z.number().int().min(0).default(0),
+  /**
+   * The public base URL of the worker whose disk holds the files, when that is not the process
+   * answering the chat (`--role worker`): every link to them points there.
+   */
+  servedFrom: z.string().max(500).optional(),
 });
 /** A job's result. */
 export type JobResult = z.infer<typeof jobResultSchema>;

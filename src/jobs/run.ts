@@ -267,7 +267,16 @@ export class JobRun {
         const songKey = this.#songKeys.get(file.name);
         return songKey === undefined ? file : { ...file, songKey };
       });
-      if (files.length > 0) return { title: this.#title, unlistedFiles: 0, ...output, files };
+      const servedFrom = this.#deps.servedFrom?.();
+      if (files.length > 0) {
+        return {
+          title: this.#title,
+          unlistedFiles: 0,
+          ...output,
+          files,
+          ...(servedFrom === undefined ? {} : { servedFrom }),
+        };
+      }
       Object.assign(verdict, { state: "failed", error: noResultsError() });
     } catch (error) {
       this.#deps.logger.error("could not inspect a job's files", {

@@ -49,6 +49,11 @@ export interface RunDeps {
   now: () => number;
   /** This instance's id, as written in leases. */
   instanceId: string;
+  /**
+   * This worker's public base URL, recorded with a finished job's files (`JobResult.servedFrom`)
+   * when another process answers the chat; absent: links use the answering process's own.
+   */
+  servedFrom?: () => string;
   /** The run stopped downloading (it may still be telling the chat). */
   onDownloadDone(): void;
 }
