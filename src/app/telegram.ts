@@ -200,12 +200,12 @@ export async function goLive(o: GoLiveOptions): Promise<RunnerHandle | undefined
     });
     return undefined;
   }
-  try {
-    await bot.api.setMyCommands(COMMANDS);
-  } catch (error) {
+  // The command menu does not hold up taking updates: it goes out beside them.
+  const menu = bot.api.setMyCommands(COMMANDS).catch((error) => {
     o.logger.warn("could not set the command menu", describeApiError(error));
-  }
+  });
   if (o.webhook) {
+    await menu;
     await bot.api.setWebhook(o.webhook.url, {
       secret_token: o.webhook.secretToken,
       allowed_updates: ALLOWED_UPDATES,
