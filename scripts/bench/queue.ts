@@ -1,8 +1,9 @@
 /**
  * Queue costs against queue length: for Q queued jobs (written straight into a KV file, from
  * Q/10 users), the time of one submit, one claim, the queue position of the last job, one
- * `/status` of it, and of announcing positions after a start (the head of the queue and a
- * window further back, with their jobs read: what the worker does). Prints a row per Q.
+ * `/status` of it, of announcing positions after a start (the head of the queue and a
+ * window further back, with their jobs read: what the worker does), and of cancelling a queued job.
+ * Prints a row per Q.
  *
  * ```sh
  * scripts/deno run -A scripts/bench/queue.ts [--sizes 100,1000,10000,50000]
@@ -70,7 +71,7 @@ async function timed<T>(run: () => Promise<T>): Promise<number> {
   return performance.now() - start;
 }
 
-console.log("Q        submit ms  claim ms  position ms  status ms  announce ms");
+console.log("Q        submit ms  claim ms  position ms  status ms  announce ms  cancel ms");
 for (const q of sizes) {
   const dir = await Deno.makeTempDir({ prefix: "dlbot-bench-queue-" });
   const kv = await Deno.openKv(`${dir}/kv.sqlite3`);
@@ -96,11 +97,16 @@ for (const q of sizes) {
       const { positions } = await positionsToAnnounce(kv, after);
       await readJobs(kv, [...positions.keys()]);
     });
+    // A queued job in the middle of the queue, cancelled by its owner.
+    const victim = jobs[Math.floor(q / 3)];
+    const cancel = await timed(() =>
+      service.cancel({ userId: victim?.userId ?? 1, isAdmin: false }, victim?.id ?? "")
+    );
     const cell = (ms: number, width: number) => ms.toFixed(1).padStart(width);
     console.log(
       `${String(q).padEnd(8)} ${cell(submit, 9)} ${cell(claim, 9)} ${cell(position, 12)} ${
         cell(status, 10)
-      } ${cell(announce, 12)}`,
+      } ${cell(announce, 12)} ${cell(cancel, 10)}`,
     );
   } finally {
     kv.close();
