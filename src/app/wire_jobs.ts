@@ -85,7 +85,7 @@ export function wireJobs(w: JobWiring) {
       }
       : {}),
     observer: w.library === undefined ? chatUpdater : withLibrary(chatUpdater, w.library),
-    inspectOutput: (dir) => inspectOutput(dir),
+    inspectOutput: (dir, options) => inspectOutput(dir, options),
     downloadsDir: w.downloadsDir,
     logger: w.log("jobs"),
     metrics: w.metrics.jobSink(),

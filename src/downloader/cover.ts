@@ -36,9 +36,10 @@ async function extractPicture(
   jpegPath: string,
   kind: PictureKind,
 ): Promise<boolean> {
-  const scale = kind.maxSide === undefined
-    ? []
-    : ["-vf", `scale=${kind.maxSide}:${kind.maxSide}:force_original_aspect_ratio=decrease`];
+  const scale = kind.maxSide === undefined ? [] : [
+    "-vf",
+    `scale=${kind.maxSide}:${kind.maxSide}:force_original_aspect_ratio=decrease:force_divisible_by=2`,
+  ];
   try {
     await Deno.mkdir(jpegPath.slice(0, jpegPath.lastIndexOf("/")), { recursive: true });
     const { code } = await new Deno.Command(ffmpeg, {

@@ -262,7 +262,9 @@ export class JobRun {
   /** The files of a successful run; on failure `verdict` turns into the failure. */
   async #inspect(dir: string, verdict: Verdict): Promise<JobResult | undefined> {
     try {
-      const output = await this.#deps.inspectOutput(dir);
+      // Tags name a performer best, but only audio messages show one.
+      const asAudio = this.job.kind === "track" || this.job.asAudio === true;
+      const output = await this.#deps.inspectOutput(dir, { measureListed: asAudio });
       const files = output.files.map((file) => {
         const songKey = this.#songKeys.get(file.name);
         return songKey === undefined ? file : { ...file, songKey };

@@ -40,7 +40,7 @@ export interface RunDeps {
   /** Told of every change; the worker guards it, so its calls never throw. */
   observer: JobObserver;
   /** Lists and measures the files in a finished job's directory. */
-  inspectOutput: (dir: string) => Promise<InspectedOutput>;
+  inspectOutput: (dir: string, options: { measureListed: boolean }) => Promise<InspectedOutput>;
   /** Each job writes into `<downloadsDir>/<jobId>`. */
   downloadsDir: string;
   logger: Log;

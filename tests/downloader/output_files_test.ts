@@ -134,3 +134,25 @@ Deno.test("removePartialFiles deletes unfinished files and keeps finished songs"
     assertEquals(await removePartialFiles(`${dir}/missing`), []);
   });
 });
+
+Deno.test("inspectOutput with measureListed false leaves the songs spotDL's list times and names unprobed", async () => {
+  await withTempDir(async (dir) => {
+    const ffprobe = await fakeFfprobe(dir);
+    await write(`${dir}/One.mp3`, 10);
+    await write(`${dir}/Two.mp3`, 20);
+    // spotDL's playlist file lists One (album artist, title, Spotify's duration), not Two.
+    await Deno.writeTextFile(
+      `${dir}/dlbot-order.m3u8`,
+      "#EXTM3U\n#EXTINF:181,Album Artist - One\nOne.mp3\n",
+    );
+    assertEquals((await inspectOutput(dir, { ffprobe, measureListed: false })).files, [
+      { name: "One.mp3", size: 10, durationSeconds: 181, title: "Album Artist - One" },
+      { name: "Two.mp3", size: 20, durationSeconds: 200.25, title: "Tag Artist - Tag Title" },
+    ]);
+    assertEquals(
+      (await inspectOutput(dir, { ffprobe })).files[0],
+      { name: "One.mp3", size: 10, durationSeconds: 100.5, title: "Album Artist - One" },
+      "measured by default: the tags name the performer best",
+    );
+  });
+});
