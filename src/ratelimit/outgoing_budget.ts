@@ -2,9 +2,11 @@
  * Telegram's flood limits across processes: when a bot process and download workers share one
  * store, each paces its own calls (`bot/throttle.ts`), and this budget in the store keeps their
  * sum inside the limits too. Before a call leaves, it reserves the bot-wide slot (one per
- * `globalIntervalMs`, 30 a second) and its chat's slot (one a second in private chats, one per
- * 3 s in groups); after the answer the chat's next slot starts from the answer, as in the local
- * throttle. A reservation is a check-and-set on two small keys, so it is exact between processes
+ * `globalIntervalMs`, 30 a second) and its chat: the chat is held while the call is under way
+ * (up to {@linkcode CHAT_HOLD_MS}, for a process that dies mid-call), and after the answer its
+ * next call may leave one interval later (a second in private chats, 3 s in groups), as in the
+ * local throttle. A call that is slow to arrive can therefore never meet another process's next
+ * call to the same chat within Telegram's second. A reservation is a check-and-set on two small keys, so it is exact between processes
  * on one clock (one machine; across machines keep clocks in sync, e.g. chrony).
  *
  * A chat still waiting holds no bot-wide slot: the call waits for its chat first, then takes the
@@ -39,6 +41,9 @@ export interface OutgoingBudgetOptions {
 
 /** Slot keys live this long after their time passed (they are rewritten on every use). */
 const SLOT_TTL_MS = 60_000;
+
+/** Longest a chat stays held by a call whose answer never came (its process died). */
+export const CHAT_HOLD_MS = 10_000;
 
 const slotSchema = z.number();
 
@@ -76,15 +81,9 @@ export class KvOutgoingBudget implements SharedOutgoingBudget {
   async release(chatId: number | string | undefined): Promise<void> {
     if (chatId === undefined) return;
     const key = outgoingChatKey(String(chatId));
+    // The chat was held for this call alone: its next call may leave one interval from now.
     const next = this.#now() + this.#intervalOf(chatId);
-    await retryCas("the shared outgoing budget", async () => {
-      const entry = await this.#kv.get(key);
-      const stored = slotSchema.safeParse(entry.value);
-      if (stored.success && stored.data >= next) return true;
-      const res = await this.#kv.atomic().check(entry).set(key, next, { expireIn: SLOT_TTL_MS })
-        .commit();
-      return res.ok ? true : undefined;
-    }).catch(() => {});
+    await this.#kv.set(key, next, { expireIn: SLOT_TTL_MS }).catch(() => {});
   }
 
   /**
@@ -108,7 +107,8 @@ export class KvOutgoingBudget implements SharedOutgoingBudget {
       expireIn: SLOT_TTL_MS,
     });
     if (chat !== undefined && chatId !== undefined) {
-      op.check(chat).set(chat.key, at + this.#intervalOf(chatId), { expireIn: SLOT_TTL_MS });
+      const held = at + Math.max(this.#intervalOf(chatId), CHAT_HOLD_MS);
+      op.check(chat).set(chat.key, held, { expireIn: SLOT_TTL_MS });
     }
     return (await op.commit()).ok ? { at, reserved: true } : undefined;
   }

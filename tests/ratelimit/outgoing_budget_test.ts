@@ -1,5 +1,5 @@
 import { assertEquals } from "../_assert.ts";
-import { KvOutgoingBudget } from "../../src/ratelimit/outgoing_budget.ts";
+import { CHAT_HOLD_MS, KvOutgoingBudget } from "../../src/ratelimit/outgoing_budget.ts";
 
 /** Two processes' budgets on one store and one clock that moves only when they wait. */
 async function withTwo(
@@ -31,20 +31,24 @@ Deno.test("two processes' calls share the bot-wide slots: 35 ms apart, whoever s
     assertEquals(left, [0, 35, 70, 105, 140, 175]);
   }));
 
-Deno.test("a chat's calls from two processes wait a second after the previous answer", () =>
+Deno.test("a chat's calls from two processes: held while one is under way, then a second after its answer", () =>
   withTwo(async (a, b, now) => {
     await a.acquire(42);
     const first = now();
     await b.acquire(7);
     assertEquals(now() - first, 35, "another chat waits only for its bot-wide slot");
-    await b.acquire(42);
-    assertEquals(now() - first, 1050, "the same chat waits its interval");
-    await b.release(42);
+    await b.release(7);
+    await a.release(42);
     const answered = now();
+    await b.acquire(42);
+    assertEquals(now() - answered, 1050, "a second after the answer, from either process");
+    const sent = now();
     await a.acquire(42);
-    assertEquals(now() - answered, 1050, "counted from the answer");
-    await a.acquire(-100123);
-    const group = now();
+    assertEquals(now() - sent, CHAT_HOLD_MS, "unanswered: held until the hold runs out");
+    await a.release(42);
     await b.acquire(-100123);
+    await b.release(-100123);
+    const group = now();
+    await a.acquire(-100123);
     assertEquals(now() - group, 3150, "groups: one call per 3.15 s");
   }));
