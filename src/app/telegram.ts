@@ -22,6 +22,8 @@ import type { SharedOutgoingBudget } from "../ratelimit/outgoing_budget.ts";
 export interface ChatPace {
   privateMs: number;
   groupMs: number;
+  /** Least time between any two calls of the bot (default: Telegram's 30 a second). */
+  botWideMs?: number;
 }
 
 /** The bot and what is known about Telegram's answers. */
@@ -61,6 +63,9 @@ export function createTelegramClient(options: TelegramClientOptions): TelegramCl
       ...(options.chatPace && {
         privateChatIntervalMs: options.chatPace.privateMs,
         groupChatIntervalMs: options.chatPace.groupMs,
+        ...(options.chatPace.botWideMs === undefined
+          ? {}
+          : { globalIntervalMs: options.chatPace.botWideMs }),
       }),
       ...(options.sharedBudget && { shared: options.sharedBudget }),
     },

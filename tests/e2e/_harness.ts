@@ -49,6 +49,11 @@ export interface TestBotOptions {
    * second per chat, 30 per bot) and the bot at Telegram's pace. Implies `telegramPace`.
    */
   telegramLimits?: boolean;
+  /**
+   * Least time between any two of the bot's calls (a slow Telegram's pace), to make outgoing
+   * backlogs for certain; Telegram's 35 ms by default.
+   */
+  botWidePaceMs?: number;
   /** How often webhook mode probes Telegram. */
   webhookProbeMs?: number;
   /** The downloads' disk as the app measures it (default: the real one). */
@@ -91,7 +96,9 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     logger: options.logger ?? silentLogger,
     token: emulator.token,
     now: options.now,
-    chatPace: options.telegramPace || options.telegramLimits ? undefined : TEST_CHAT_PACE,
+    chatPace: options.telegramPace || options.telegramLimits
+      ? undefined
+      : { ...TEST_CHAT_PACE, botWideMs: options.botWidePaceMs },
     pollRetryMs: 200,
     webhookProbeMs: options.webhookProbeMs,
     disk: options.disk,
