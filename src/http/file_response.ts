@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { extname } from "node:path";
+import { extname, join, sep } from "node:path";
 
 /** Options of {@linkcode serveFile}. */
 export interface ServeFileOptions {
@@ -266,5 +266,26 @@ function closeQuietly(file: Deno.FsFile): void {
     file.close();
   } catch {
     // Already closed.
+  }
+}
+
+/**
+ * Resolves `<downloadsDir>/<jobId>/<fileName>` through symlinks. Undefined when it does not exist,
+ * "outside" when the real path is not inside the job's real directory.
+ */
+export async function resolveInside(
+  downloadsDir: string,
+  jobId: string,
+  fileName: string,
+): Promise<string | "outside" | undefined> {
+  try {
+    const root = await Deno.realPath(downloadsDir);
+    const real = await Deno.realPath(join(root, jobId, fileName));
+    return real.startsWith(join(root, jobId) + sep) ? real : "outside";
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    throw error;
   }
 }

@@ -14,10 +14,10 @@
  *
  * @module
  */
-import { join, sep } from "node:path";
+import { join } from "node:path";
 import type { Metrics } from "../metrics/metrics.ts";
 import { VERSION } from "../version.ts";
-import { serveFile } from "./file_response.ts";
+import { resolveInside, serveFile } from "./file_response.ts";
 import type { HealthChecks } from "./health.ts";
 import { type LinkSigner, parseBundlePath, parseFileLinkPath } from "./signing.ts";
 import { serveBundle } from "./bundle.ts";
@@ -222,27 +222,6 @@ export function createHttpHandler(deps: HttpHandlerDeps): HttpHandler {
     logger.debug("HTTP request", { method: request.method, route: label, status: response.status });
     return response;
   };
-}
-
-/**
- * Resolves `<downloadsDir>/<jobId>/<fileName>` through symlinks. Undefined when it does not exist,
- * "outside" when the real path is not inside the job's real directory.
- */
-async function resolveInside(
-  downloadsDir: string,
-  jobId: string,
-  fileName: string,
-): Promise<string | "outside" | undefined> {
-  try {
-    const root = await Deno.realPath(downloadsDir);
-    const real = await Deno.realPath(join(root, jobId, fileName));
-    return real.startsWith(join(root, jobId) + sep) ? real : "outside";
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-      return undefined;
-    }
-    throw error;
-  }
 }
 
 function text(status: number, body: string): Response {
