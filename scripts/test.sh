@@ -30,6 +30,9 @@ if ! command -v promtool >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
 fi
 command -v promtool >/dev/null 2>&1 && echo "promtool: $(promtool --version 2>&1 | head -n 1)"
 step "tests"
+# Most test files wait on timers, child processes and the emulator rather than the CPU, so four
+# run at once even on two cores (the suite takes half the time; DENO_JOBS overrides it).
+export DENO_JOBS="${DENO_JOBS:-4}"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 "$deno" test --quiet "${perms[@]}" --parallel --trace-leaks tests/ "$@" 2>&1 | tee "$log"
