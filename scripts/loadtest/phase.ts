@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { sleep } from "../../src/runtime/sleep.ts";
 import { TelegramEmulator } from "../../src/emulator/mod.ts";
 import type { FloodLimit } from "../../src/emulator/mod.ts";
 import { type LatencySummary, ReplyLatencyRecorder, RssSampler } from "./measure.ts";
@@ -83,8 +84,6 @@ export interface PhaseResult {
   /** Jobs figures; null for the bare bot, which has no jobs. */
   jobs: JobFigures | null;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 function downloadsRequested(
   messages: readonly PlannedMessage[],

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { sleep } from "../../src/runtime/sleep.ts";
 import { createApp } from "../../src/app/create_app.ts";
 import { configSchema } from "../../src/config/schema.ts";
 import { silentLogger } from "../../src/log/logger.ts";
@@ -38,8 +39,6 @@ export interface RunningPhaseResult extends RunningPhaseOptions {
 export const ASK_EVERY_MS = 5000;
 /** Longest wait for every download to be running. */
 const START_TIMEOUT_MS = 300_000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** Runs the phase; everything it starts is stopped. */
 export async function runRunningPhase(options: RunningPhaseOptions): Promise<RunningPhaseResult> {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { RunnerHandle } from "@grammyjs/runner";
-import type { Config } from "../config/schema.ts";
+import { type Config, isKvConnectUrl } from "../config/schema.ts";
 import type { AppLogger } from "../log/logger.ts";
 import type { Downloader } from "../downloader/types.ts";
 import { installHandlers } from "../bot/bot.ts";
@@ -142,7 +142,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     chatPace: options.chatPace,
     // Processes sharing a store (bot and workers, or instances on a denokv server) also share
     // Telegram's limits; a lone process keeps them by itself.
-    sharedBudget: role !== "all" || /^https?:/.test(paths.kvPath)
+    sharedBudget: role !== "all" || isKvConnectUrl(paths.kvPath)
       ? new KvOutgoingBudget(kv, {
         privateChatIntervalMs: options.chatPace?.privateMs,
         groupChatIntervalMs: options.chatPace?.groupMs,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Config } from "../config/schema.ts";
+import { type Config, isKvConnectUrl } from "../config/schema.ts";
 
 /** Resolved filesystem locations. */
 export interface AppPaths {
@@ -26,7 +26,7 @@ export function resolvePaths(config: Config, kvOverride?: string): AppPaths {
 
 /** Whether a KV path names no local file (in memory, or a KV Connect URL). */
 export function isRemoteOrMemory(kvPath: string): boolean {
-  return kvPath === ":memory:" || /^https?:\/\//.test(kvPath);
+  return kvPath === ":memory:" || isKvConnectUrl(kvPath);
 }
 
 /** Creates the downloads directory and the KV file's parent directory. */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isKvConnectUrl } from "../config/schema.ts";
 import { isStoreFull, retryCas } from "../kv/cas.ts";
 import { errorText } from "../runtime/error_text.ts";
 
@@ -19,7 +20,7 @@ export class StartupError extends Error {
 export async function openKvStore(path: string, accessToken?: string): Promise<Deno.Kv> {
   // Deno's KV Connect client reads the token from this variable when it connects; the bot may
   // have read it from a file or a systemd credential instead.
-  if (accessToken !== undefined && /^https?:/.test(path)) {
+  if (accessToken !== undefined && isKvConnectUrl(path)) {
     Deno.env.set("DENO_KV_ACCESS_TOKEN", accessToken);
   }
   try {

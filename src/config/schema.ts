@@ -76,6 +76,11 @@ const httpSchema = z.strictObject({
   link_ttl_hours: z.number().positive().max(24 * 365).default(72),
 });
 
+/** Whether a `storage.kv_path` names a denokv server (KV Connect) rather than a file. */
+export function isKvConnectUrl(kvPath: string): boolean {
+  return /^https?:\/\//.test(kvPath);
+}
+
 const storageSchema = z.strictObject({
   /** Directory for the KV file and downloads. Relative paths resolve against the working dir. */
   data_dir: z.string().min(1).default("./data"),
@@ -263,7 +268,7 @@ export const configSchema = z.strictObject({
       message: "library.subsonic_user and library.subsonic_password are needed with subsonic_url",
     });
   }
-  if (c.storage.kv_path !== undefined && /^https?:/.test(c.storage.kv_path)) {
+  if (c.storage.kv_path !== undefined && isKvConnectUrl(c.storage.kv_path)) {
     if (!c.storage.kv_access_token) {
       ctx.addIssue({
         code: "custom",

@@ -125,19 +125,15 @@ export class SubprocessDownloader implements Downloader {
 
   /** Runs one download; see the module documentation for how it stops. Never throws for downloader failures. */
   async run(request: DownloadRequest): Promise<DownloadOutcome> {
-    if (request.signal.aborted) return { kind: "cancelled", stderrTail: [] };
-    const path = await this.#resolve();
-    if (path === null) return this.#missing();
     // The child runs inside the output directory, so every path it is given must be absolute: a
     // relative one (the default data dir is "./data") would be resolved a second time from there.
     const outputDir = resolvePath(request.outputDir);
-    await Deno.mkdir(outputDir, { recursive: true });
     const args = buildArgs(this.#options.args, { url: request.url, output_dir: outputDir });
     // After the configured flags, so the user's choice wins (argparse keeps the last value).
     if (request.audio !== undefined && this.#options.format === "spotdl") {
       args.push("--format", request.audio.format, "--bitrate", request.audio.bitrate);
     }
-    return await this.#runArgs(path, request, outputDir, args);
+    return await this.#launch(request, outputDir, args);
   }
 
   /** spotDL's `save` of the list (see {@linkcode Downloader.saveList}); `null` for others. */
@@ -147,24 +143,22 @@ export class SubprocessDownloader implements Downloader {
     const download = buildArgs(this.#options.args, { url: request.url, output_dir: outputDir });
     const args = saveArgs(download, `${outputDir}/${SAVED_LIST_FILE}`);
     if (args === undefined) return null;
-    if (request.signal.aborted) return { kind: "cancelled", stderrTail: [] };
-    const path = await this.#resolve();
-    if (path === null) return this.#missing();
-    await Deno.mkdir(outputDir, { recursive: true });
-    return await this.#runArgs(path, request, outputDir, args);
+    return await this.#launch(request, outputDir, args);
   }
 
-  #missing(): DownloadOutcome {
-    const text = missingText(this.#options.command);
-    return { kind: "missing", message: `${text.message}; ${text.hint}` };
-  }
-
-  async #runArgs(
-    path: string,
+  /** Runs the executable with `args` in `outputDir`, unless cancelled already or missing. */
+  async #launch(
     request: DownloadRequest,
     outputDir: string,
     args: string[],
   ): Promise<DownloadOutcome> {
+    if (request.signal.aborted) return { kind: "cancelled", stderrTail: [] };
+    const path = await this.#resolve();
+    if (path === null) {
+      const text = missingText(this.#options.command);
+      return { kind: "missing", message: `${text.message}; ${text.hint}` };
+    }
+    await Deno.mkdir(outputDir, { recursive: true });
     // A HOME of its own per run: spotDL's temp files, caches and any config.json it would read
     // (one setting there can change every line the bot relies on) stay with this run.
     const home = runHome(outputDir);

@@ -1,7 +1,8 @@
 /**
  * The end of a run in KV, while its lease is still held: the final state stored with every index
  * in one atomic write, or the job put back in the queue after a shutdown. Both are safe against a
- * worker that took the job over meanwhile (the lease's versionstamp is checked).
+ * worker that took the job over meanwhile (the lease's versionstamp is checked). Also the log
+ * line of a run that ended for a reason of the server's.
  *
  * @module
  */
@@ -11,7 +12,9 @@ import { type Job, type JobProgress, type JobResult, jobSchema } from "./model.t
 import { requeue, type RequeueOptions } from "./queue.ts";
 import { fitJob } from "./fit.ts";
 import { commitFinal, type JobTimings, readJob } from "./store.ts";
-import type { Verdict } from "./verdict.ts";
+import type { RunOutcome, Verdict } from "./verdict.ts";
+import type { Log } from "../log/logger.ts";
+import { DOWNLOADER_MISSING_HINT } from "./errors.ts";
 
 /** What storing a run's end needs. */
 export interface FinishDeps {
@@ -103,4 +106,17 @@ export function requeueStopped(
     if (queued !== undefined) return { kind: "queued", job: queued };
     return await stillLeased(kv, run) ? undefined : { kind: "gone" };
   });
+}
+
+/** Server-side failures of a run go to the log with what the admin should do. */
+export function logServerOutcome(logger: Log, jobId: string, outcome: RunOutcome): void {
+  if (outcome.kind === "missing") {
+    logger.error("the downloader is not installed", {
+      job_id: jobId,
+      message: outcome.message,
+      hint: DOWNLOADER_MISSING_HINT,
+    });
+  } else if (outcome.kind === "crashed") {
+    logger.error("running the downloader failed", { job_id: jobId, error: outcome.message });
+  }
 }

@@ -1,31 +1,24 @@
 /**
- * One running job in this instance: calls the downloader, keeps the lease alive (and notices a
- * cancel requested elsewhere), folds the downloader's events into progress, writes progress at
- * most once a second, and at the end stores the verdict and tells the observer.
+ * One running job in this instance: calls the downloader (through the shared songs,
+ * `shared_download.ts`), keeps the lease alive and notices a cancel requested elsewhere
+ * (`run_record.ts`), folds the downloader's events into progress, and at the end stores the
+ * verdict and tells the observer.
  *
  * @module
  */
 import type { DownloaderEvent } from "../downloader/events.ts";
 import { errorText } from "../runtime/error_text.ts";
-import {
-  CANCELLED_ERROR,
-  DOWNLOADER_MISSING_HINT,
-  internalError,
-  isServerFailure,
-  noResultsError,
-} from "./errors.ts";
+import { CANCELLED_ERROR, internalError, isServerFailure, noResultsError } from "./errors.ts";
 import { diskFullLine } from "./errors.ts";
 import { jobOutputDir, removeJobFiles } from "./files.ts";
 import { keepCompleteSongs } from "../downloader/output_files.ts";
 import { prepareRunDirectory } from "./run_directory.ts";
 import { downloadSharingSongs } from "./shared_download.ts";
-import { requeueStopped, stillLeased, storeFinal } from "./finish.ts";
+import { logServerOutcome, requeueStopped, stillLeased, storeFinal } from "./finish.ts";
 import type { Job, JobProgress, JobResult } from "./model.ts";
 import { applyEvent, settleProgress } from "./progress.ts";
 import { type Claim, pauseForSpotify } from "./queue.ts";
-import type { RunDeps } from "./run_deps.ts";
-
-export type { InspectedOutput, RunDeps, ServerProblems } from "./run_deps.ts";
+import type { InspectedOutput, RunDeps } from "./run_deps.ts";
 import { RunRecord } from "./run_record.ts";
 import {
   type RunFacts,
@@ -34,6 +27,8 @@ import {
   type Verdict,
   verdictOf,
 } from "./verdict.ts";
+
+export type { InspectedOutput, RunDeps, ServerProblems } from "./run_deps.ts";
 
 /** One job running in this instance. */
 export class JobRun {
@@ -232,7 +227,7 @@ export class JobRun {
       await this.#requeueStopped();
       return;
     }
-    this.#logOutcome(outcome);
+    logServerOutcome(this.#deps.logger, this.job.id, outcome);
     this.#progress = settleProgress(this.#progress);
     const verdict = verdictOf(outcome, this.#facts, {
       timeoutMinutes: this.#deps.config.downloader.timeout_minutes,
@@ -242,43 +237,13 @@ export class JobRun {
     await this.#finish(verdict, result);
   }
 
-  /** Server-side failures go to the log with what the admin should do. */
-  #logOutcome(outcome: RunOutcome): void {
-    const id = this.job.id;
-    if (outcome.kind === "missing") {
-      this.#deps.logger.error("the downloader is not installed", {
-        job_id: id,
-        message: outcome.message,
-        hint: DOWNLOADER_MISSING_HINT,
-      });
-    } else if (outcome.kind === "crashed") {
-      this.#deps.logger.error("running the downloader failed", {
-        job_id: id,
-        error: outcome.message,
-      });
-    }
-  }
-
   /** The files of a successful run; on failure `verdict` turns into the failure. */
   async #inspect(dir: string, verdict: Verdict): Promise<JobResult | undefined> {
     try {
       // Tags name a performer best, but only audio messages show one.
       const asAudio = this.job.kind === "track" || this.job.asAudio === true;
       const output = await this.#deps.inspectOutput(dir, { measureListed: asAudio });
-      const files = output.files.map((file) => {
-        const songKey = this.#songKeys.get(file.name);
-        return songKey === undefined ? file : { ...file, songKey };
-      });
-      const servedFrom = this.#deps.servedFrom?.();
-      if (files.length > 0) {
-        return {
-          title: this.#title,
-          unlistedFiles: 0,
-          ...output,
-          files,
-          ...(servedFrom === undefined ? {} : { servedFrom }),
-        };
-      }
+      if (output.files.length > 0) return this.#resultOf(output);
       Object.assign(verdict, { state: "failed", error: noResultsError() });
     } catch (error) {
       this.#deps.logger.error("could not inspect a job's files", {
@@ -288,6 +253,17 @@ export class JobRun {
       Object.assign(verdict, { state: "failed", error: internalError(errorText(error)) });
     }
     return undefined;
+  }
+
+  /** A successful run's result: its files with their song keys, and who serves them. */
+  #resultOf(output: InspectedOutput): JobResult {
+    const files = output.files.map((file) => {
+      const songKey = this.#songKeys.get(file.name);
+      return songKey === undefined ? file : { ...file, songKey };
+    });
+    const servedFrom = this.#deps.servedFrom?.();
+    const served = servedFrom === undefined ? {} : { servedFrom };
+    return { title: this.#title, unlistedFiles: 0, ...output, files, ...served };
   }
 
   /** Stores the final state (while still holding the lease), cleans up and reports it. */

@@ -13,6 +13,7 @@ import type { Downloader, DownloadOutcome, DownloadRequest } from "../downloader
 import type { Log } from "../log/logger.ts";
 import { errorText } from "../runtime/error_text.ts";
 import type { Job, JobAudio } from "./model.ts";
+import { readPlaylistOrder } from "../downloader/playlist_order.ts";
 import { dropUnused, type TrackCache, trackIdOf } from "./track_cache.ts";
 
 /** What a shared download needs. */
@@ -74,8 +75,10 @@ export async function downloadSharingSongs(
   });
   if (outcome.kind !== "exited" || outcome.exitCode !== 0) return outcome;
   try {
-    await dropUnused(dir, placed);
-    hooks.identified(await cache.record(job.id, audio, plan.songs, failed, dir));
+    // spotDL's playlist file says which files it took as the songs: read once for both.
+    const order = await readPlaylistOrder(dir);
+    await dropUnused(dir, placed, order);
+    hooks.identified(await cache.record(job.id, audio, plan.songs, failed, order));
   } catch (error) {
     deps.logger.warn("could not index a job's songs for re-use", {
       job_id: job.id,

@@ -12,7 +12,7 @@
  * @module
  */
 import { linkOrCopy } from "../downloader/output_files.ts";
-import { readPlaylistOrder } from "../downloader/playlist_order.ts";
+import type { ListedSong } from "../downloader/playlist_order.ts";
 import type { SavedSong } from "../downloader/saved_list.ts";
 import { trackCacheKey } from "../kv/keys.ts";
 import { z } from "zod";
@@ -73,17 +73,17 @@ export class TrackCache {
   }
 
   /**
-   * Indexes the songs of a finished run of `jobId` in `dir` (see the module documentation);
-   * returns each indexed file's song key (`songKeyOf`), by file name.
+   * Indexes the songs of a finished run of `jobId` whose playlist file listed `order` (see the
+   * module documentation); returns each indexed file's song key (`songKeyOf`), by file name.
    */
   async record(
     jobId: string,
     audio: JobAudio,
     songs: readonly SavedSong[],
     failedUrls: ReadonlySet<string>,
-    dir: string,
+    order: ReadonlyMap<string, ListedSong>,
   ): Promise<Map<string, string>> {
-    const listed = [...(await readPlaylistOrder(dir)).entries()]
+    const listed = [...order.entries()]
       .sort(([, a], [, b]) => a.position - b.position)
       .map(([file]) => file);
     const got = songs.filter((song) => !failedUrls.has(song.url));
@@ -101,13 +101,18 @@ export class TrackCache {
   }
 }
 
-/** Removes the placed songs the downloader did not take as its own (their names differ now). */
-export async function dropUnused(dir: string, placed: readonly string[]): Promise<void> {
-  if (placed.length === 0) return;
-  const listed = await readPlaylistOrder(dir);
-  if (listed.size === 0) return;
+/**
+ * Removes the placed songs of `dir` the downloader did not take as its own (their names differ
+ * now): those its playlist file (`order`) does not list.
+ */
+export async function dropUnused(
+  dir: string,
+  placed: readonly string[],
+  order: ReadonlyMap<string, ListedSong>,
+): Promise<void> {
+  if (order.size === 0) return;
   for (const file of placed) {
-    if (!listed.has(file)) await Deno.remove(`${dir}/${file}`).catch(() => {});
+    if (!order.has(file)) await Deno.remove(`${dir}/${file}`).catch(() => {});
   }
 }
 

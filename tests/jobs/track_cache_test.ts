@@ -2,6 +2,7 @@ import { assertEquals } from "../_assert.ts";
 import { dropUnused, TrackCache, trackIdOf } from "../../src/jobs/track_cache.ts";
 import { trackCacheKey } from "../../src/kv/keys.ts";
 import type { SavedSong } from "../../src/downloader/saved_list.ts";
+import { readPlaylistOrder } from "../../src/downloader/playlist_order.ts";
 
 const MP3 = { format: "mp3", bitrate: "128k" };
 
@@ -37,7 +38,13 @@ Deno.test("record() pairs the saved songs that did not fail with the playlist fi
     const dir = await runDir(root, "job1", ["A.mp3", "C.mp3"]);
     const failed = new Set([song("b").url]);
     assertEquals(
-      await cache.record("job1", MP3, [song("a"), song("b"), song("c")], failed, dir),
+      await cache.record(
+        "job1",
+        MP3,
+        [song("a"), song("b"), song("c")],
+        failed,
+        await readPlaylistOrder(dir),
+      ),
       new Map([["A.mp3", "mp3/128k/a"], ["C.mp3", "mp3/128k/c"]]),
     );
     assertEquals((await kv.get(trackCacheKey("mp3/128k", "a"))).value, {
@@ -55,7 +62,13 @@ Deno.test("record() indexes nothing when the songs and the playlist file do not 
   withCache(async (cache, kv, root) => {
     const dir = await runDir(root, "job1", ["A.mp3"]);
     assertEquals(
-      await cache.record("job1", MP3, [song("a"), song("b")], new Set(), dir),
+      await cache.record(
+        "job1",
+        MP3,
+        [song("a"), song("b")],
+        new Set(),
+        await readPlaylistOrder(dir),
+      ),
       new Map(),
     );
     assertEquals((await kv.get(trackCacheKey("mp3/128k", "a"))).value, null);
@@ -64,7 +77,13 @@ Deno.test("record() indexes nothing when the songs and the playlist file do not 
 Deno.test("place() links indexed songs of the same audio under their names, once", () =>
   withCache(async (cache, _kv, root) => {
     const first = await runDir(root, "job1", ["A.mp3", "B.mp3"]);
-    await cache.record("job1", MP3, [song("a"), song("b")], new Set(), first);
+    await cache.record(
+      "job1",
+      MP3,
+      [song("a"), song("b")],
+      new Set(),
+      await readPlaylistOrder(first),
+    );
     const next = `${root}/job2`;
     await Deno.mkdir(next);
     await Deno.writeTextFile(`${next}/B.mp3`, "the run's own B");
@@ -81,7 +100,7 @@ Deno.test("place() links indexed songs of the same audio under their names, once
 Deno.test("place() skips songs whose file is gone and entries that point outside their job", () =>
   withCache(async (cache, kv, root) => {
     const first = await runDir(root, "job1", ["A.mp3"]);
-    await cache.record("job1", MP3, [song("a")], new Set(), first);
+    await cache.record("job1", MP3, [song("a")], new Set(), await readPlaylistOrder(first));
     await Deno.remove(`${first}/A.mp3`);
     await Deno.writeTextFile(`${root}/secret.mp3`, "not a song of any job");
     await kv.set(trackCacheKey("mp3/128k", "evil"), { job: "job1", file: "../secret.mp3" });
@@ -96,7 +115,7 @@ Deno.test("dropUnused() removes placed songs the downloader's playlist file does
   try {
     const dir = await runDir(root, "job", ["Kept.mp3"]);
     await Deno.writeTextFile(`${dir}/Renamed since.mp3`, "placed, then not used");
-    await dropUnused(dir, ["Kept.mp3", "Renamed since.mp3"]);
+    await dropUnused(dir, ["Kept.mp3", "Renamed since.mp3"], await readPlaylistOrder(dir));
     assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
       "Kept.mp3",
       "dlbot-order.m3u8",
